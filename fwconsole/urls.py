@@ -1,0 +1,42 @@
+"""URL map of the whole console. Each app's pages live in its own namespace."""
+
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from fwconsole import views
+from fwconsole.roles import Role, RoleAPIMixin
+
+
+class SchemaView(RoleAPIMixin, SpectacularAPIView):
+    required_role = Role.VIEWER
+
+
+class SwaggerView(RoleAPIMixin, SpectacularSwaggerView):
+    required_role = Role.VIEWER
+
+
+class RedocView(RoleAPIMixin, SpectacularRedocView):
+    required_role = Role.VIEWER
+
+
+handler403 = "fwconsole.views.permission_denied"
+
+urlpatterns = [
+    path("accounts/login/", views.login_view, name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("accounts/", include("fwconsole.accounts.urls")),
+    path("health/", views.health_view, name="health"),
+    path("changelog/", views.changelog_view, name="changelog"),
+    path("directory/", include("directory.urls")),
+    path("policies/", include("policies.urls")),
+    path("what-if/", include("policies.whatif.urls")),
+    path("api/", include("fwconsole.api_urls")),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("", include("policies.dashboard.urls")),
+]

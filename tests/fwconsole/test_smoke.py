@@ -1,0 +1,27 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_user_is_sent_to_sign_in(client):
+    response = client.get(reverse("dashboard:home"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_viewer_sees_the_dashboard_with_navigation(viewer_client):
+    response = viewer_client.get(reverse("dashboard:home"))
+
+    assert response.status_code == 200
+    for entry in ("dashboard", "directory", "policies", "whatif"):
+        assert f'data-nav="{entry}"' in response.content.decode()
+
+
+def test_user_without_a_role_is_refused(client, make_user):
+    client.force_login(make_user("nobody"))
+
+    response = client.get(reverse("dashboard:home"))
+
+    assert response.status_code == 403
