@@ -1,10 +1,16 @@
-"""The REST API: one router; each app registers its viewsets in its api module."""
+"""The REST API: one router; each app registers its viewsets in its api module.
 
-from django.urls import path
+An app's ``api`` module defines ``register(router)`` for viewsets and may
+define ``urlpatterns`` for plain API views.
+"""
+
+from importlib import import_module
+
 from rest_framework.routers import DefaultRouter
-from rest_framework.views import APIView
 
-from fwconsole.roles import Role, RoleAPIMixin
+from fwconsole.roles import Role
+
+API_MODULES = ("directory.api", "policies.api", "policies.whatif.api")
 
 
 class ConsoleRouter(DefaultRouter):
@@ -17,13 +23,12 @@ class ConsoleRouter(DefaultRouter):
         return view
 
 
-router = ConsoleRouter()
-
 app_name = "api"
 
-# Apps add their viewsets here as they grow: router.register(...).
-extra_urlpatterns: list = []
-
-urlpatterns = router.urls + extra_urlpatterns
-
-__all__ = ["APIView", "RoleAPIMixin", "path", "router"]
+router = ConsoleRouter()
+urlpatterns = []
+for module_name in API_MODULES:
+    module = import_module(module_name)
+    module.register(router)
+    urlpatterns += getattr(module, "urlpatterns", [])
+urlpatterns += router.urls
