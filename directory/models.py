@@ -45,7 +45,8 @@ class DirectorySource(models.Model):
         max_length=500, blank=True, help_text="PEM file of the CA to trust."
     )
     bind_dn = models.CharField(max_length=500, blank=True)
-    bind_password = EncryptedCharField(max_length=500, blank=True)
+    # Encrypted at rest; the library stores an empty password as NULL.
+    bind_password = EncryptedCharField(max_length=500, blank=True, null=True)  # noqa: DJ001
     bind_password_env = models.CharField(
         max_length=100,
         blank=True,
@@ -122,7 +123,7 @@ class DirectoryObject(models.Model):
         BUILTIN = "builtin", "Builtin local"
 
     source = models.ForeignKey(
-        DirectorySource, on_delete=models.CASCADE, related_name="objects"
+        DirectorySource, on_delete=models.CASCADE, related_name="directory_objects"
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     guid = models.CharField(

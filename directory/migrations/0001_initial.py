@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('verify_certificate', models.BooleanField(default=True)),
                 ('ca_file', models.CharField(blank=True, help_text='PEM file of the CA to trust.', max_length=500)),
                 ('bind_dn', models.CharField(blank=True, max_length=500)),
-                ('bind_password', encrypted_fields.fields.EncryptedCharField(blank=True, max_length=500)),
+                ('bind_password', encrypted_fields.fields.EncryptedCharField(blank=True, max_length=500, null=True)),
                 ('bind_password_env', models.CharField(blank=True, help_text='Name of an environment variable holding the bind password (used instead of a stored password).', max_length=100)),
                 ('follow_referrals', models.BooleanField(default=False)),
                 ('timeout_seconds', models.PositiveIntegerField(default=30)),
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='directoryobject',
             name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objects', to='directory.directorysource'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='directory_objects', to='directory.directorysource'),
         ),
         migrations.CreateModel(
             name='Membership',
