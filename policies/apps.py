@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PoliciesConfig(AppConfig):
     name = "policies"
     verbose_name = "Policies"
+
+    def ready(self):
+        from policies.history import register_models
+
+        register_models()

@@ -14,6 +14,19 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from policies.validators import (
+    validate_fqdn,
+    validate_plain_text,
+    validate_ports,
+    validate_program_path,
+    validate_scope,
+    validate_server_name,
+    validate_sid,
+)
+
+# Shared policies may not take names that look like a server's local policy.
+LOCAL_POLICY_PREFIX = "local:"
+
 
 class Era(models.TextChoices):
     XP = "xp", "XP SP2 / Server 2003 (Windows Firewall)"
@@ -44,11 +57,39 @@ class Protocol(models.TextChoices):
     UDP = "udp", "UDP"
 
 
-class Server(models.Model):
+class HistoryMixin:
+    """Tags each change-log entry with the server, policy or IPsec policy it
+    belongs to, so that their pages can show the changes of their parts."""
+
+    def history_parents(self):
+        """Return {"server": pk, "policy": pk, "ipsecpolicy": pk} as they apply."""
+        return {}
+
+    def get_additional_data(self):
+        parents = {key: pk for key, pk in self.history_parents().items() if pk}
+        # A link change names one server explicitly (see services.link_servers).
+        linked = getattr(self, "_history_linked_server", None)
+        if linked:
+            parents["server"] = linked
+        return parents or None
+
+
+def _policy_parents(policy_id):
+    local_server_id = (
+        Policy.objects.filter(pk=policy_id)
+        .values_list("local_server_id", flat=True)
+        .first()
+    )
+    return {"policy": policy_id, "server": local_server_id}
+
+
+class Server(HistoryMixin, models.Model):
     """A Windows server whose firewall and IPsec picture the console keeps."""
 
-    name = models.CharField(max_length=255, unique=True)
-    fqdn = models.CharField(max_length=255, blank=True)
+    name = models.CharField(
+        max_length=255, unique=True, validators=[validate_server_name]
+    )
+    fqdn = models.CharField(max_length=255, blank=True, validators=[validate_fqdn])
     era = models.CharField(max_length=10, choices=Era.choices, default=Era.XP)
     active_profile = models.CharField(
         max_length=10, choices=Profile.choices, default=Profile.DOMAIN
@@ -75,17 +116,33 @@ class Server(models.Model):
     def get_absolute_url(self):
         return reverse("policies:server_detail", args=[self.pk])
 
+    def history_parents(self):
+        return {"server": self.pk}
+
+    @property
+    def profiles(self):
+        """The firewall profiles of the server's era."""
+        return PROFILES_BY_ERA[Era(self.era)]
+
     def clean(self):
-        if self.active_profile not in PROFILES_BY_ERA[self.era]:
+        validate_plain_text(self.owner)
+        if (
+            self.era in Era.values
+            and self.active_profile not in PROFILES_BY_ERA[self.era]
+        ):
             raise ValidationError(
                 {
                     "active_profile": f"The {self.get_era_display()} era has no "
                     f"{self.active_profile} profile."
                 }
             )
+        if self.computer_id and self.computer.kind != "computer":
+            raise ValidationError(
+                {"computer": f"{self.computer} is not a computer account."}
+            )
 
 
-class ServerAddress(models.Model):
+class ServerAddress(HistoryMixin, models.Model):
     """One address of a server with its prefix length (what LocalSubnet means)."""
 
     server = models.ForeignKey(
@@ -105,6 +162,9 @@ class ServerAddress(models.Model):
     def __str__(self):
         return f"{self.address}/{self.prefix_length}"
 
+    def history_parents(self):
+        return {"server": self.server_id}
+
     def clean(self):
         limit = 128 if ":" in (self.address or "") else 32
         if self.prefix_length is not None and self.prefix_length > limit:
@@ -113,14 +173,14 @@ class ServerAddress(models.Model):
             )
 
 
-class ListeningProgram(models.Model):
+class ListeningProgram(HistoryMixin, models.Model):
     """A program on a server and the ports it listens on, so that a program
     exception can be evaluated against a port."""
 
     server = models.ForeignKey(
         Server, on_delete=models.CASCADE, related_name="listening_programs"
     )
-    program_path = models.CharField(max_length=500)
+    program_path = models.CharField(max_length=500, validators=[validate_program_path])
     protocol = models.CharField(max_length=3, choices=Protocol.choices)
     ports = models.CharField(max_length=200, help_text="Ports or ranges, e.g. 80,443")
 
@@ -130,8 +190,14 @@ class ListeningProgram(models.Model):
     def __str__(self):
         return f"{self.program_path} {self.protocol}/{self.ports}"
 
+    def history_parents(self):
+        return {"server": self.server_id}
 
-class Policy(models.Model):
+    def clean(self):
+        _check_ports(self.ports)
+
+
+class Policy(HistoryMixin, models.Model):
     """A named set of firewall, bypass and IPsec settings applied to servers.
 
     Shared policies behave like group policy objects with a link order: the
@@ -140,8 +206,17 @@ class Policy(models.Model):
     the same setting.
     """
 
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(
+        max_length=255, unique=True, validators=[validate_plain_text]
+    )
     description = models.TextField(blank=True)
+    era = models.CharField(
+        max_length=10,
+        choices=Era.choices,
+        default=Era.XP,
+        help_text="Which servers the policy is for: its settings follow that "
+        "era's rules, and it links only to servers of that era.",
+    )
     precedence = models.PositiveIntegerField(
         default=100, help_text="1 is the highest precedence (like GPO link order 1)."
     )
@@ -192,8 +267,33 @@ class Policy(models.Model):
         """Return this policy's firewall state for a profile ('' if unset)."""
         return getattr(self, f"state_{profile}")
 
+    def history_parents(self):
+        return {"policy": self.pk, "server": self.local_server_id}
 
-class FirewallRule(models.Model):
+    def clean(self):
+        errors = {}
+        if self.is_local:
+            if self.era != self.local_server.era:
+                errors["era"] = (
+                    "A server's local policy has the server's era "
+                    f"({self.local_server.get_era_display()})."
+                )
+        elif (self.name or "").lower().startswith(LOCAL_POLICY_PREFIX):
+            errors["name"] = (
+                f"Names starting with {LOCAL_POLICY_PREFIX!r} are kept for "
+                "servers' local policies."
+            )
+        era_profiles = PROFILES_BY_ERA.get(self.era, ())
+        for profile in Profile.values:
+            if self.state_for(profile) and profile not in era_profiles:
+                errors[f"state_{profile}"] = (
+                    f"The {self.get_era_display()} era has no {profile} profile."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class FirewallRule(HistoryMixin, models.Model):
     """A firewall exception (XP era) or rule (later era).
 
     A port, program, ICMP type or predefined group, with the remote addresses
@@ -217,7 +317,7 @@ class FirewallRule(models.Model):
         REMOTE_ADMINISTRATION = "remote_admin", "Remote Administration"
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_plain_text])
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PORT)
     action = models.CharField(
         max_length=5, choices=Action.choices, default=Action.ALLOW
@@ -226,7 +326,9 @@ class FirewallRule(models.Model):
     ports = models.CharField(
         max_length=500, blank=True, help_text="Ports or ranges: 445, 80,443, 5000-5100"
     )
-    program_path = models.CharField(max_length=500, blank=True)
+    program_path = models.CharField(
+        max_length=500, blank=True, validators=[validate_program_path]
+    )
     icmp_type = models.PositiveSmallIntegerField(null=True, blank=True)
     predefined_group = models.CharField(
         max_length=20, choices=PredefinedGroup.choices, blank=True
@@ -255,8 +357,89 @@ class FirewallRule(models.Model):
     def __str__(self):
         return self.name
 
+    def history_parents(self):
+        return _policy_parents(self.policy_id)
 
-class BypassRule(models.Model):
+    @property
+    def profile_list(self):
+        return [name for name in self.profiles.split(",") if name]
+
+    def clean(self):
+        if not self.policy_id:
+            return
+        era = self.policy.era
+        errors = {}
+        self._clean_kind_fields(era, errors)
+        if self.action == self.Action.BLOCK and era == Era.XP:
+            errors["action"] = (
+                "XP-era firewalls have no block rules; leave the port closed "
+                "(no exception) instead."
+            )
+        self.scope = (self.scope or "").strip()
+        if self.kind == self.Kind.ICMP and era == Era.XP and self.scope != "*":
+            errors["scope"] = "XP-era ICMP settings have no scope; use *."
+        else:
+            _collect(errors, "scope", validate_scope, self.scope, era)
+        try:
+            self.profiles = _clean_profiles(self.profiles, era)
+        except ValidationError as error:
+            errors["profiles"] = error.messages
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_kind_fields(self, era, errors):
+        kind = self.kind
+        if kind != self.Kind.PREDEFINED and self.predefined_group:
+            errors["predefined_group"] = "Only a predefined-group rule names a group."
+        if kind != self.Kind.ICMP and self.icmp_type is not None:
+            errors["icmp_type"] = "Only an ICMP rule has an ICMP type."
+        if kind not in (self.Kind.PROGRAM,) and self.program_path:
+            errors["program_path"] = "Only a program rule names a program."
+
+        if kind == self.Kind.PORT:
+            if not self.protocol:
+                errors["protocol"] = "A port rule needs TCP or UDP."
+            if not self.ports.strip():
+                errors["ports"] = (
+                    "A port rule needs ports (e.g. 445, 80,443, 5000-5100)."
+                )
+            else:
+                _collect(errors, "ports", validate_ports, self.ports)
+        elif kind == self.Kind.PROGRAM:
+            if not self.program_path:
+                errors["program_path"] = "A program rule needs the program's path."
+            if era == Era.XP and (self.protocol or self.ports):
+                errors["ports"] = (
+                    "An XP-era program exception opens whatever ports the program "
+                    "listens on; it names no protocol or ports."
+                )
+            elif self.ports.strip():
+                if not self.protocol:
+                    errors["protocol"] = "Ports need a protocol (TCP or UDP)."
+                _collect(errors, "ports", validate_ports, self.ports)
+        elif kind == self.Kind.ICMP:
+            if self.icmp_type is None:
+                errors["icmp_type"] = "An ICMP rule needs an ICMP type (0-255)."
+            elif self.icmp_type > 255:
+                errors["icmp_type"] = "An ICMP type is 0-255."
+            elif era == Era.XP and self.icmp_type not in XP_ICMP_TYPES:
+                errors["icmp_type"] = (
+                    "XP-era ICMP settings cover types "
+                    + ", ".join(str(number) for number in sorted(XP_ICMP_TYPES))
+                    + " only."
+                )
+            if self.protocol or self.ports:
+                errors["ports"] = "An ICMP rule names no protocol or ports."
+        elif kind == self.Kind.PREDEFINED:
+            if not self.predefined_group:
+                errors["predefined_group"] = "Choose the predefined group."
+            if self.protocol or self.ports:
+                errors["ports"] = (
+                    "A predefined group brings its own ports; name none here."
+                )
+
+
+class BypassRule(HistoryMixin, models.Model):
     """Authenticated IPsec bypass: IPsec-authenticated traffic from listed
     machines skips the firewall.
 
@@ -274,7 +457,7 @@ class BypassRule(models.Model):
     policy = models.ForeignKey(
         Policy, on_delete=models.CASCADE, related_name="bypass_rules"
     )
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_plain_text])
     protocol = models.CharField(
         max_length=3, choices=Protocol.choices, blank=True, help_text="Empty: any."
     )
@@ -293,21 +476,93 @@ class BypassRule(models.Model):
             )
         ]
 
+    # The entries a service is about to save with the rule; clean() checks
+    # them as a whole (None: the entries are not being changed).
+    pending_entries = None
+
     def __str__(self):
         return self.name
 
+    def history_parents(self):
+        return _policy_parents(self.policy_id)
 
-class PrincipalReference(models.Model):
+    def clean(self):
+        if not self.policy_id:
+            return
+        era = self.policy.era
+        errors = {}
+        if era == Era.XP:
+            if self.protocol or self.ports.strip():
+                errors["ports"] = (
+                    "An XP-era bypass covers every port; leave protocol and "
+                    "ports empty."
+                )
+            siblings = BypassRule.objects.filter(policy_id=self.policy_id)
+            if siblings.exclude(pk=self.pk).exists():
+                errors["name"] = (
+                    "An XP-era policy holds one bypass list; edit the existing one."
+                )
+        elif self.ports.strip():
+            if not self.protocol:
+                errors["protocol"] = "Ports need a protocol (TCP or UDP)."
+            _collect(errors, "ports", validate_ports, self.ports)
+        if errors:
+            raise ValidationError(errors)
+        if self.pending_entries is not None:
+            self.check_entries(self.pending_entries, era)
+
+    def check_entries(self, entries, era=None):
+        """Refuse a set of entries Windows would not take for this rule."""
+        era = era or self.policy.era
+        entries = list(entries)
+        computers = [
+            entry
+            for entry in entries
+            if entry.role == BypassEntry.Role.MACHINE and not entry.deny
+        ]
+        names_users = any(entry.role == BypassEntry.Role.USER for entry in entries)
+        if era == Era.XP:
+            if names_users:
+                raise ValidationError(
+                    "An XP-era bypass list holds computers and computer groups "
+                    "only: XP/2003 IPsec authenticates machines, not users."
+                )
+            if any(entry.deny for entry in entries):
+                raise ValidationError(
+                    "An XP-era bypass list has no exception (deny) entries."
+                )
+        if not computers:
+            if names_users:
+                raise ValidationError(
+                    "A bypass rule that authorizes users must also authorize at "
+                    "least one computer or computer group: Windows refuses a "
+                    "rule with users alone."
+                )
+            raise ValidationError(
+                "A bypass rule must authorize at least one computer or computer group."
+            )
+
+
+class PrincipalReference(HistoryMixin, models.Model):
     """A directory principal named by SID, with the name it had when chosen."""
 
-    sid = models.CharField(max_length=100)
-    name = models.CharField(max_length=512, blank=True)
+    sid = models.CharField(max_length=100, validators=[validate_sid])
+    name = models.CharField(
+        max_length=512, blank=True, validators=[validate_plain_text]
+    )
 
     class Meta:
         abstract = True
 
     def __str__(self):
         return self.name or self.sid
+
+    def allowed_kinds(self):
+        """The directory kinds this reference may name."""
+        return ("computer", "user", "group")
+
+    def clean(self):
+        _check_principal_kind(self)
 
 
 class BypassEntry(PrincipalReference):
@@ -333,6 +588,31 @@ class BypassEntry(PrincipalReference):
             )
         ]
 
+    def history_parents(self):
+        policy_id = (
+            BypassRule.objects.filter(pk=self.rule_id)
+            .values_list("policy_id", flat=True)
+            .first()
+        )
+        return _policy_parents(policy_id) if policy_id else {}
+
+    def allowed_kinds(self):
+        if self.role == self.Role.USER:
+            return ("user", "group")
+        return ("computer", "group")
+
+    def clean(self):
+        super().clean()
+        if self.rule_id and self.rule.policy.era == Era.XP:
+            if self.role == self.Role.USER:
+                raise ValidationError(
+                    {"role": "XP-era bypass lists hold computers only."}
+                )
+            if self.deny:
+                raise ValidationError(
+                    {"deny": "XP-era bypass lists have no exception entries."}
+                )
+
 
 class AuthorizationEntry(PrincipalReference):
     """An entry of a later-era global IPsec authorization list (machines or
@@ -351,8 +631,24 @@ class AuthorizationEntry(PrincipalReference):
     class Meta:
         ordering = ["list_kind", "deny", "name"]
 
+    def history_parents(self):
+        return _policy_parents(self.policy_id)
 
-class IPsecPolicy(models.Model):
+    def allowed_kinds(self):
+        if self.list_kind == self.ListKind.USER:
+            return ("user", "group")
+        return ("computer", "group")
+
+    def clean(self):
+        super().clean()
+        if self.policy_id and self.policy.era == Era.XP:
+            raise ValidationError(
+                "Global IPsec authorization lists exist from Windows 7 / Server "
+                "2008 R2 on; an XP-era policy has none."
+            )
+
+
+class IPsecPolicy(HistoryMixin, models.Model):
     """An IPsec policy or connection security rule between clients and servers:
     who negotiates, how peers authenticate and how traffic is protected."""
 
@@ -370,7 +666,9 @@ class IPsecPolicy(models.Model):
         REQUEST = "request", "Request"
         REQUIRE = "require", "Require"
 
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(
+        max_length=255, unique=True, validators=[validate_plain_text]
+    )
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=True)
     servers = models.ManyToManyField(Server, blank=True, related_name="ipsec_policies")
@@ -402,6 +700,29 @@ class IPsecPolicy(models.Model):
     def get_absolute_url(self):
         return reverse("policies:ipsecpolicy_detail", args=[self.pk])
 
+    def history_parents(self):
+        return {"ipsecpolicy": self.pk}
+
+    def clean(self):
+        self.client_addresses = (self.client_addresses or "").strip()
+        if not self.client_addresses:
+            return
+        errors = {}
+        scope = _collect(
+            errors,
+            "client_addresses",
+            validate_scope,
+            self.client_addresses,
+            Era.ADVANCED,
+        )
+        if scope is not None and (scope.any or scope.local_subnet or scope.keywords):
+            errors["client_addresses"] = (
+                "List client addresses, subnets or ranges (no * or keywords); "
+                "leave it empty to cover clients by account only."
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class IPsecClient(PrincipalReference):
     """A machine or machine group whose members the IPsec policy covers."""
@@ -413,15 +734,21 @@ class IPsecClient(PrincipalReference):
     class Meta:
         ordering = ["name"]
 
+    def history_parents(self):
+        return {"ipsecpolicy": self.policy_id}
 
-class AccessRequirement(models.Model):
+    def allowed_kinds(self):
+        return ("computer", "group")
+
+
+class AccessRequirement(HistoryMixin, models.Model):
     """Users must belong to given groups to use a server or one of its ports
     (the share, NTFS or database permission layer)."""
 
     server = models.ForeignKey(
         Server, on_delete=models.CASCADE, related_name="access_requirements"
     )
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_plain_text])
     protocol = models.CharField(max_length=3, choices=Protocol.choices, blank=True)
     ports = models.CharField(
         max_length=500, blank=True, help_text="Empty: the whole server."
@@ -439,6 +766,22 @@ class AccessRequirement(models.Model):
     def __str__(self):
         return self.name
 
+    def history_parents(self):
+        return {"server": self.server_id}
+
+    def clean(self):
+        errors = {}
+        if self.ports.strip():
+            if not self.protocol:
+                errors["protocol"] = "Ports need a protocol (TCP or UDP)."
+            _collect(errors, "ports", validate_ports, self.ports)
+        elif self.protocol:
+            errors["ports"] = (
+                "Name the ports, or clear the protocol for the whole server."
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class AccessRequirementGroup(PrincipalReference):
     """A user group whose (nested) members satisfy an access requirement."""
@@ -449,3 +792,70 @@ class AccessRequirementGroup(PrincipalReference):
 
     class Meta:
         ordering = ["name"]
+
+    def history_parents(self):
+        server_id = (
+            AccessRequirement.objects.filter(pk=self.requirement_id)
+            .values_list("server_id", flat=True)
+            .first()
+        )
+        return {"server": server_id}
+
+    def allowed_kinds(self):
+        return ("group",)
+
+
+# ICMP types the XP SP2 / Server 2003 "Windows Firewall: Allow ICMP exceptions"
+# setting covers.
+XP_ICMP_TYPES = frozenset({3, 4, 5, 8, 10, 11, 12, 13, 17})
+
+
+def _collect(errors, field, check, *args):
+    """Run a field check, filing its error under the field; return its result."""
+    try:
+        return check(*args)
+    except ValidationError as error:
+        errors.setdefault(field, []).extend(error.messages)
+        return None
+
+
+def _check_ports(text):
+    try:
+        validate_ports(text)
+    except ValidationError as error:
+        raise ValidationError({"ports": error.messages}) from None
+
+
+def _clean_profiles(text, era):
+    """Return the profile list in canonical order, or raise naming the stranger."""
+    era_profiles = PROFILES_BY_ERA[Era(era)]
+    names = [name.strip().lower() for name in (text or "").split(",") if name.strip()]
+    strangers = [name for name in names if name not in era_profiles]
+    if strangers:
+        raise ValidationError(
+            f"{', '.join(strangers)} is not a profile of this era "
+            f"(choose from {', '.join(era_profiles)})."
+        )
+    return ",".join(profile for profile in era_profiles if profile in names)
+
+
+def _check_principal_kind(reference):
+    """Refuse a reference whose SID names the wrong kind of directory account."""
+    from directory.models import DirectoryObject
+
+    allowed = reference.allowed_kinds()
+    if not reference.sid:
+        return
+    kinds = set(
+        DirectoryObject.objects.filter(
+            sid=reference.sid, deleted_at__isnull=True
+        ).values_list("kind", flat=True)
+    )
+    if kinds and not kinds & set(allowed):
+        found = ", ".join(sorted(kinds))
+        raise ValidationError(
+            {
+                "sid": f"{reference.name or reference.sid} is a {found} account; "
+                f"this list takes {' or '.join(allowed)} accounts."
+            }
+        )
