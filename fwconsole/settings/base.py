@@ -55,7 +55,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # django-auditlog's middleware with the client address axes also uses.
+    "fwconsole.auth.middleware.AuditMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes docs).
     "axes.middleware.AxesMiddleware",
 ]
@@ -131,8 +132,21 @@ AXES_FAILURE_LIMIT = env.int("FWCONSOLE_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("FWCONSOLE_LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# "Admin " and "admin" count as one account; the address is the one the
+# console's own reverse proxy saw (never a client-written header).
+AXES_USERNAME_CALLABLE = "fwconsole.auth.throttle.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "fwconsole.auth.throttle.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Every further attempt while locked out restarts the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 
-SESSION_COOKIE_AGE = env.int("FWCONSOLE_SESSION_SECONDS", default=8 * 3600)
+# Idle timeout: every request renews the session, so it ends after this
+# many seconds without one (FWCONSOLE_SESSION_SECONDS is the older name).
+SESSION_COOKIE_AGE = env.int(
+    "FWCONSOLE_SESSION_IDLE_SECONDS",
+    default=env.int("FWCONSOLE_SESSION_SECONDS", default=30 * 60),
+)
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -146,7 +160,12 @@ SECURE_SSL_REDIRECT = _secure
 SECURE_HSTS_SECONDS = 31536000 if _secure else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure
 SECURE_HSTS_PRELOAD = _secure
-if env.bool("FWCONSOLE_BEHIND_PROXY", default=False):
+if _secure:
+    # __Host- cookies are only accepted over HTTPS, for this host, on "/".
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+FWCONSOLE_BEHIND_PROXY = env.bool("FWCONSOLE_BEHIND_PROXY", default=False)
+if FWCONSOLE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
