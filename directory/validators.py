@@ -1,0 +1,113 @@
+"""Syntax checks for directory source settings: server URLs, DNs, LDAP filters.
+
+The source form and the ``directory_source`` command share them, so a source
+saved either way passes the same checks.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from ldap3.core.exceptions import LDAPInvalidDnError, LDAPInvalidFilterError
+from ldap3.operation.search import parse_filter
+from ldap3.utils.dn import parse_dn
+
+LDAP_SCHEMES = ("ldap", "ldaps")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Forms Active Directory accepts in a simple bind besides a DN.
+UPN_RE = re.compile(r"^[^@\s\\]+@[^@\s\\]+$")
+DOWN_LEVEL_RE = re.compile(r"^[^@\s\\]+\\[^@\s\\]+$")
+
+
+def split_server_urls(text):
+    """Return the non-empty lines of a server URL list, stripped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def parse_server_url(url):
+    """Return (scheme, host, port) of one ldap:// or ldaps:// URL.
+
+    Raise ValidationError naming the URL when it is not one.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ValidationError(
+            "%(url)s is not a valid URL (%(reason)s).",
+            params={"url": url, "reason": error},
+            code="invalid_url",
+        ) from error
+    if parts.scheme.lower() not in LDAP_SCHEMES:
+        raise ValidationError(
+            "%(url)s must start with ldaps:// or ldap://.",
+            params={"url": url},
+            code="invalid_scheme",
+        )
+    if not parts.hostname:
+        raise ValidationError(
+            "%(url)s names no server.", params={"url": url}, code="no_host"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValidationError(
+            "%(url)s must be only scheme, server and port; put the base DN in "
+            "its own field.",
+            params={"url": url},
+            code="url_path",
+        )
+    return parts.scheme.lower(), parts.hostname, port
+
+
+def validate_dn(value):
+    """Refuse a value that is not a distinguished name (RFC 4514 syntax)."""
+    try:
+        rdns = parse_dn(value)
+    except LDAPInvalidDnError as error:
+        raise ValidationError(
+            "Not a valid distinguished name: %(reason)s (for example "
+            "OU=Computers,DC=corp,DC=example,DC=com).",
+            params={"reason": error},
+            code="invalid_dn",
+        ) from error
+    if not rdns:
+        raise ValidationError("Not a valid distinguished name.", code="invalid_dn")
+
+
+def validate_bind_name(value, kind):
+    """Refuse a bind name that the directory kind cannot accept.
+
+    Active Directory also takes user@domain and DOMAIN\\user in a simple bind.
+    """
+    if kind == "ad" and (UPN_RE.match(value) or DOWN_LEVEL_RE.match(value)):
+        return
+    validate_dn(value)
+
+
+def validate_ldap_filter(value):
+    """Refuse a value that is not an RFC 4515 search filter."""
+    try:
+        parse_filter(
+            value,
+            None,
+            auto_escape=False,
+            auto_encode=False,
+            validator=None,
+            check_names=False,
+        )
+    except LDAPInvalidFilterError as error:
+        raise ValidationError(
+            "Not a valid LDAP filter: %(reason)s (a filter is enclosed in "
+            "parentheses, for example (objectClass=computer)).",
+            params={"reason": error},
+            code="invalid_filter",
+        ) from error
+
+
+def validate_env_name(value):
+    """Refuse a value that cannot name an environment variable."""
+    if not ENV_NAME_RE.match(value):
+        raise ValidationError(
+            "An environment variable name holds only letters, digits and "
+            "underscores, and does not start with a digit.",
+            code="invalid_env_name",
+        )
