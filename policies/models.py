@@ -859,3 +859,83 @@ def _check_principal_kind(reference):
                 f"this list takes {' or '.join(allowed)} accounts."
             }
         )
+
+
+class GroupSizeSample(models.Model):
+    """The size of a group that policies name, as one sync run left it.
+
+    Recorded after each run for the groups on bypass lists and access
+    requirements, so the dashboard charts membership over time without
+    recomputing history. Sizes count accounts at any depth of nesting (primary
+    groups included), not the nested groups themselves.
+    """
+
+    run = models.ForeignKey(
+        "directory.SyncRun", on_delete=models.CASCADE, related_name="group_sizes"
+    )
+    group = models.ForeignKey(
+        "directory.DirectoryObject",
+        on_delete=models.CASCADE,
+        related_name="size_samples",
+    )
+    at = models.DateTimeField()
+    accounts = models.PositiveIntegerField()
+    computers = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["group", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "group"], name="groupsizesample_unique_run_group"
+            )
+        ]
+        indexes = [models.Index(fields=["group", "-at"])]
+
+    def __str__(self):
+        return f"{self.group} had {self.accounts} accounts at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RiskThresholds(models.Model):
+    """The limits an administrator sets for the dashboard's risk findings.
+
+    One row (pk 1); until an administrator saves it, the defaults apply.
+    """
+
+    SINGLETON_PK = 1
+
+    broad_group_size = models.PositiveIntegerField(
+        default=500,
+        help_text="A group on a bypass list with more accounts than this (at any "
+        "depth) is reported as broad.",
+    )
+    inactive_days = models.PositiveIntegerField(
+        default=90,
+        help_text="A computer in a bypass group that has not logged on for this "
+        "many days is reported as inactive.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = "risk thresholds"
+        verbose_name_plural = "risk thresholds"
+
+    def __str__(self):
+        return (
+            f"broad groups above {self.broad_group_size} accounts, "
+            f"inactive after {self.inactive_days} days"
+        )
+
+    def clean(self):
+        if self.broad_group_size < 1:
+            raise ValidationError({"broad_group_size": "Use at least 1 account."})
+        if self.inactive_days < 1:
+            raise ValidationError({"inactive_days": "Use at least 1 day."})
+
+    @classmethod
+    def current(cls):
+        """Return the saved thresholds, or the defaults when none were saved."""
+        return cls.objects.filter(pk=cls.SINGLETON_PK).first() or cls(
+            pk=cls.SINGLETON_PK
+        )
