@@ -1,24 +1,81 @@
 # fwconsole: `make demo` and `make test` do all the set-up (see README.md).
+#
+#   make demo    virtual environment, migrations, the bundled demo, then the web
+#                server, a Celery worker and beat on http://$(HOST):$(PORT)/
+#   make test    dev tools, system packages, ruff, the Samba DC, the whole suite
+#                on PostgreSQL + Redis + a real worker + Chromium
+#   make lint    ruff format --check and ruff check
+#   make fmt     ruff format and ruff check --fix
+#   make lock    recompile requirements/*.txt (hashed) from requirements/*.in
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: venv test lint fmt
+.PHONY: venv venv-dev demo test lint fmt lock
 
-$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+# ---------------------------------------------------------------------------
+# Virtual environment: base.txt for the demo, dev.txt on top for the tests.
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: fwconsole needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "$(PYTHON) is not Python 3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/base.txt -r requirements/dev.txt
+
+$(VENV)/.base-installed: requirements/base.txt | $(PY)
+	scripts/ensure-system-packages.sh build
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt
 	touch $@
 
-venv: $(VENV)/.installed
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(PY)
+	scripts/ensure-system-packages.sh build
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt -r requirements/dev.txt
+	touch $(VENV)/.base-installed $@
 
-lint: venv
+venv: $(VENV)/.base-installed
+
+venv-dev: $(VENV)/.dev-installed
+
+# ---------------------------------------------------------------------------
+# The demo: embedded defaults (SQLite in ./var, kombu's filesystem broker) unless
+# DATABASE_URL / FWCONSOLE_BROKER_URL name PostgreSQL and Redis.
+
+demo: $(VENV)/.base-installed
+	HOST=$(HOST) PORT=$(PORT) scripts/demo.sh
+
+# ---------------------------------------------------------------------------
+# The suite runs on the real services. Each default below gives way to the
+# environment, so a developer sharing the machine sets their own names.
+
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fwconsole
+test: export FWCONSOLE_TEST_DATABASE_NAME ?= test_fwconsole
+test: export FWCONSOLE_BROKER_URL ?= redis://127.0.0.1:6379/15
+test: export FWCONSOLE_TASK_QUEUE ?= fwconsole_test
+# tests/conftest.py fails the run unless the database is PostgreSQL and the
+# broker Redis, and names the command that starts a missing one.
+test: export FWCONSOLE_TEST_REQUIRE_SERVICES = 1
+test: $(VENV)/.dev-installed
+	scripts/ensure-system-packages.sh all
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	scripts/samba-dc.sh start
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
-fmt: venv
+fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
-	$(VENV)/bin/pytest
+# Hashes for Python 3.11 whatever Python runs uv; uv must use the machine's own
+# interpreter and never download one.
+lock: $(VENV)/.dev-installed
+	cd requirements && UV_PYTHON_DOWNLOADS=never ../$(VENV)/bin/uv pip compile base.in \
+	  --python-version 3.11 --python "$$(command -v $(PYTHON))" --generate-hashes \
+	  --custom-compile-command "make lock" -o base.txt -q
+	cd requirements && UV_PYTHON_DOWNLOADS=never ../$(VENV)/bin/uv pip compile dev.in \
+	  --python-version 3.11 --python "$$(command -v $(PYTHON))" --generate-hashes \
+	  --custom-compile-command "make lock" -o dev.txt -q

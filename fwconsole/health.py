@@ -2,12 +2,20 @@
 
 django-health-check's Redis check only covers Redis, and the demo runs on
 kombu's filesystem transport; opening a broker connection works for both.
+
+The worker check is a real remote-control ping on both transports: kombu's
+filesystem transport implements the fanout exchange that Celery broadcasts
+control commands on (it keeps the bindings in its control folder), and the
+worker's reply comes back through an ordinary queue, so no result backend is
+needed. It then asks the answering worker which queues it consumes, so a
+worker that does not serve the console's queue counts as missing.
 """
 
 import dataclasses
 import datetime
 
 from celery.app import app_or_default
+from django.conf import settings
 from health_check.base import HealthCheck
 from health_check.contrib.celery import Ping
 from health_check.exceptions import ServiceUnavailable
@@ -33,6 +41,9 @@ class Worker(Ping):
     """At least one Celery worker answers a ping on the console's queue."""
 
     timeout: datetime.timedelta = dataclasses.field(
-        default=datetime.timedelta(seconds=3), repr=False
+        default_factory=lambda: datetime.timedelta(
+            seconds=settings.FWCONSOLE_HEALTH_PING_SECONDS
+        ),
+        repr=False,
     )
     limit: int | None = dataclasses.field(default=1, repr=False)

@@ -49,6 +49,9 @@ CELERY_TASK_TIME_LIMIT = env.int("FWCONSOLE_TASK_TIME_LIMIT", default=3600)
 # Schedules per directory source are rows that the source form keeps up to date.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# How long the health endpoint waits for a worker to answer its ping.
+FWCONSOLE_HEALTH_PING_SECONDS = env.float("FWCONSOLE_HEALTH_PING_SECONDS", default=3.0)
+
 # Tests and the demo can force the queue name so that parallel runs on one
 # broker do not pick up each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("FWCONSOLE_TASK_QUEUE", default="fwconsole")
