@@ -146,6 +146,8 @@ provision() {
     || { tail -n 20 "$var/provision.log" >&2; die "provisioning failed (log: $var/provision.log)"; }
   # TLS with our own certificate, a pid file inside the folder, and only the
   # services a directory client needs (no SMB file server, no replication).
+  sed -i -e '/^\s*server services\s*=/d' -e '/^\s*log file\s*=/d' \
+    -e '/^\s*logging\s*=/d' "$dc_dir/etc/smb.conf"
   sed -i '/^\[global\]/a\
 	tls enabled = yes\
 	tls keyfile = '"$tls_dir"'/server.key\
@@ -153,7 +155,7 @@ provision() {
 	tls cafile = '"$tls_dir"'/ca.pem\
 	pid directory = '"$dc_dir"'/run\
 	log file = '"$var"'/samba.%m.log\
-	server services = -s3fs -nbt -wrepl -dnsupdate -kcc -drepl -ntp_signd -winbindd\
+	server services = rpc, ldap, cldap, kdc\
 	dsdb:schema update allowed = false' "$dc_dir/etc/smb.conf"
   # Test accounts get simple passwords; complexity rules only slow tests down.
   samba-tool domain passwordsettings set --complexity=off --min-pwd-length=1 \
@@ -189,7 +191,8 @@ start() {
   set_address "$address"
   mkdir -p "$dc_dir/run"
   say "starting the DC on $address"
-  samba -s "$dc_dir/etc/smb.conf" >>"$log_file" 2>&1 \
+  # fd 9 holds this script's lock: the daemon must not inherit it.
+  samba -s "$dc_dir/etc/smb.conf" >>"$log_file" 2>&1 9>&- \
     || die "samba did not start (log: $log_file)"
   wait_ready "$address"
 }
