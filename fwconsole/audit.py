@@ -55,7 +55,7 @@ def record(
 ):
     """Write one security event to the change log and return the entry."""
     if target is not None:
-        content_type = ContentType.objects.get_for_model(type(target))
+        content_type = ContentType.objects.get_for_model(target)
         object_pk = str(target.pk)
         object_id = target.pk if isinstance(target.pk, int) else None
         target_repr = target_repr or str(target)
