@@ -1,0 +1,1 @@
+"""Reading directories over LDAP (ldap3): connections, the reader, decoding."""

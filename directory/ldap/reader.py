@@ -1,0 +1,272 @@
+"""Reading a live directory: paged searches, ranged members, single lookups.
+
+Large result sets come in pages (the paged-results control; AD stops an
+unpaged search at MaxPageSize). Large groups come in ranges: once a group
+has more members than MaxValRange, AD answers ``member;range=0-1499``
+instead of ``member``, whether ``member`` was asked for plainly or by range.
+The reader asks again for ``member;range=<next>-*`` until the upper bound of
+the answer is ``*``, taking only the chunk that starts where it asked, so a
+server that returns two range keys cannot make it stop early or count twice
+(FC-01). Every failure goes through ``ldap_error`` with what was being read.
+"""
+
+import logging
+import re
+import time
+
+import ldap3
+from ldap3.core import exceptions as ldap_exceptions
+
+from directory.ldap import values
+from directory.ldap.dn import dns_domain_of
+from directory.ldap.entry import Entry
+from directory.ldap.errors import DirectoryError, ldap_error
+from directory.ldap.schema import attributes_for, is_active_directory, searches_for
+
+logger = logging.getLogger(__name__)
+
+PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+_RANGE_KEY = re.compile(r"^member;range=(\d+)-(\d+|\*)$")
+# A group of more than this many chunks is a server answering in circles.
+_MAX_RANGE_ROUNDS = 100_000
+
+
+def _entry(response):
+    attrs = {
+        name.lower(): list(raw or ())
+        for name, raw in response["raw_attributes"].items()
+    }
+    return Entry(dn=response["dn"], attrs=attrs)
+
+
+def _range_chunks(entry):
+    chunks = []
+    for name in entry.attrs:
+        match = _RANGE_KEY.match(name)
+        if match:
+            chunks.append((int(match.group(1)), match.group(2), name))
+    return chunks
+
+
+class LdapEntrySource:
+    """The entries of a live directory, as the sync pipeline asks for them."""
+
+    def __init__(self, source, connection, *, progress=None):
+        self.source = source
+        self.connection = connection
+        self.attributes = attributes_for(source)
+        self.progress = progress or (lambda kind, count: None)
+        self.counts = {}
+
+    def scoped_entries(self):
+        """Yield (kind, entry) for every object the source's searches find."""
+        for search in searches_for(self.source):
+            started = time.monotonic()
+            entries = self.paged_search(
+                search.base_dn, search.filter, what=f"{search.kind}s"
+            )
+            self.counts[search.kind] = len(entries)
+            logger.info(
+                "source %s: read %d %ss under %s in %.1f s",
+                self.source.name,
+                len(entries),
+                search.kind,
+                search.base_dn,
+                time.monotonic() - started,
+            )
+            self.progress(search.kind, len(entries))
+            for entry in entries:
+                yield search.kind, entry
+
+    def paged_search(self, base_dn, search_filter, *, what="entries"):
+        """Return every entry a subtree search finds, page by page."""
+        action = f"reading {what} under {base_dn} from {self.source.name}"
+        connection = self.connection
+        entries = []
+        cookie = None
+        pages = 0
+        try:
+            while True:
+                connection.search(
+                    base_dn,
+                    search_filter,
+                    search_scope=ldap3.SUBTREE,
+                    dereference_aliases=ldap3.DEREF_NEVER,
+                    attributes=self.attributes,
+                    paged_size=self.source.page_size,
+                    paged_cookie=cookie,
+                )
+                pages += 1
+                for response in connection.response:
+                    if response["type"] == "searchResEntry":
+                        entries.append(_entry(response))
+                controls = connection.result.get("controls") or {}
+                cookie = (
+                    controls.get(PAGED_RESULTS_OID, {}).get("value", {}).get("cookie")
+                )
+                if not cookie:
+                    break
+        except DirectoryError:
+            raise
+        except Exception as exc:
+            raise ldap_error(f"{action} (page {pages + 1})", exc) from exc
+        for entry in entries:
+            self.complete_ranges(entry)
+        return entries
+
+    def complete_ranges(self, entry):
+        """Replace ranged ``member;range=`` chunks by the full ``member`` list."""
+        chunks = _range_chunks(entry)
+        if not chunks:
+            return
+        first = [chunk for chunk in chunks if chunk[0] == 0]
+        if not first:
+            raise DirectoryError(
+                f"reading members of {entry.dn}: the server sent "
+                f"{', '.join(chunk[2] for chunk in chunks)} but no chunk starting at 0"
+            )
+        low, high, name = first[0]
+        members = list(entry.attrs.get("member", ()))
+        members.extend(entry.attrs[name])
+        for _, _, key in chunks:
+            del entry.attrs[key]
+        rounds = 0
+        while high != "*":
+            next_low = int(high) + 1
+            high, chunk = self._read_range(entry.dn, next_low)
+            members.extend(chunk)
+            rounds += 1
+            if rounds > _MAX_RANGE_ROUNDS:
+                raise DirectoryError(f"reading members of {entry.dn}: ranges never end")
+        entry.attrs["member"] = members
+        logger.debug(
+            "read %d members of %s in %d ranges", len(members), entry.dn, rounds + 1
+        )
+
+    def _read_range(self, dn, low):
+        requested = f"member;range={low}-*"
+        action = f"reading {requested} of {dn} from {self.source.name}"
+        try:
+            self.connection.search(
+                dn,
+                "(objectClass=*)",
+                search_scope=ldap3.BASE,
+                dereference_aliases=ldap3.DEREF_NEVER,
+                attributes=[requested],
+            )
+        except Exception as exc:
+            raise ldap_error(action, exc) from exc
+        entries = [
+            _entry(r) for r in self.connection.response if r["type"] == "searchResEntry"
+        ]
+        if len(entries) != 1:
+            raise DirectoryError(
+                f"{action}: the group is gone ({len(entries)} entries)"
+            )
+        for chunk_low, chunk_high, name in _range_chunks(entries[0]):
+            if chunk_low == low:
+                chunk = entries[0].attrs[name]
+                if chunk_high != "*" and (int(chunk_high) < low or not chunk):
+                    raise DirectoryError(
+                        f"{action}: the server answered {name} with no progress"
+                    )
+                return chunk_high, chunk
+        raise DirectoryError(
+            f"{action}: the answer holds no range starting at {low} "
+            f"(got {', '.join(entries[0].attrs) or 'nothing'})"
+        )
+
+    def lookup(self, dns):
+        """Read entries by DN (base scope); None for DNs that name nothing."""
+        found = {}
+        for dn in dns:
+            found[dn] = self.read_entry(dn)
+        return found
+
+    def read_entry(self, dn):
+        """Return the entry at ``dn`` or None when there is no such object."""
+        action = f"reading {dn} from {self.source.name}"
+        try:
+            self.connection.search(
+                dn,
+                "(objectClass=*)",
+                search_scope=ldap3.BASE,
+                dereference_aliases=ldap3.DEREF_NEVER,
+                attributes=self.attributes,
+            )
+        except (
+            ldap_exceptions.LDAPNoSuchObjectResult,
+            ldap_exceptions.LDAPReferralResult,
+        ):
+            return None
+        except ldap_exceptions.LDAPInvalidDnSyntaxResult:
+            return None
+        except Exception as exc:
+            raise ldap_error(action, exc) from exc
+        for response in self.connection.response:
+            if response["type"] == "searchResEntry":
+                entry = _entry(response)
+                self.complete_ranges(entry)
+                return entry
+        return None
+
+    def domain_info(self):
+        """Return (domain SID, DNS domain, NetBIOS name) of an AD source."""
+        base_dn = self.source.base_dn
+        if not is_active_directory(self.source):
+            return "", dns_domain_of(base_dn), ""
+        action = f"reading the domain of {self.source.name}"
+        try:
+            self.connection.search(
+                "",
+                "(objectClass=*)",
+                search_scope=ldap3.BASE,
+                attributes=["defaultNamingContext", "configurationNamingContext"],
+            )
+            root = _entry(self.connection.response[0])
+            naming_context = root.text("defaultnamingcontext") or base_dn
+            configuration = root.text("configurationnamingcontext")
+            self.connection.search(
+                naming_context,
+                "(objectClass=*)",
+                search_scope=ldap3.BASE,
+                attributes=["objectSid"],
+            )
+            domain = _entry(self.connection.response[0])
+            raw_sid = domain.first("objectsid")
+            netbios = ""
+            if configuration:
+                self.connection.search(
+                    f"CN=Partitions,{configuration}",
+                    f"(&(objectClass=crossRef)(nCName={values.escape_filter_text(naming_context)}))",
+                    search_scope=ldap3.LEVEL,
+                    attributes=["nETBIOSName"],
+                )
+                for response in self.connection.response:
+                    if response["type"] == "searchResEntry":
+                        netbios = _entry(response).text("netbiosname")
+        except Exception as exc:
+            raise ldap_error(action, exc) from exc
+        return (
+            values.sid_text(raw_sid) if raw_sid else "",
+            dns_domain_of(naming_context),
+            netbios,
+        )
+
+    def find_accounts(self, sam_account_name):
+        """Return the DNs of accounts whose sAMAccountName is exactly the value."""
+        search_filter = (
+            f"(sAMAccountName={values.escape_filter_text(sam_account_name)})"
+        )
+        return [
+            entry.dn for entry in self.paged_search(self.source.base_dn, search_filter)
+        ]
+
+    def find_by_guid(self, guid):
+        """Return the DNs of objects whose objectGUID is ``guid`` (text form)."""
+        return [
+            entry.dn
+            for entry in self.paged_search(
+                self.source.base_dn, values.guid_filter(guid)
+            )
+        ]

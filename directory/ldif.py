@@ -1,0 +1,141 @@
+"""LDIF files (ldifde, ``ldapsearch -LLL``) read into directory entries.
+
+python-ldap's ``ldif`` parser does the RFC 2849 work: folded lines (exactly
+one leading space removed per continuation), folded comments, ``::`` base64
+values, ``dn::``, empty values, CRLF line ends. This module adds what an
+operator's file needs on top: UTF-16 files as ldifde writes them with
+``-u``, ``changetype: add`` dropped (ldifde writes it on every entry), other
+change records refused, and every error reported with its line number.
+The entries come out as the LDAP reader's, so one pipeline serves both.
+"""
+
+import binascii
+import io
+import logging
+from pathlib import Path
+
+import ldif
+
+from directory.ldap.dn import InvalidDN, dn_key, is_within, parse_dn
+from directory.ldap.entry import Entry
+from directory.ldap.schema import COMPUTER, GROUP, USER, classify
+
+logger = logging.getLogger(__name__)
+
+
+class LdifError(ValueError):
+    """A malformed LDIF file; ``line`` is where the problem is."""
+
+    def __init__(self, name, line, problem):
+        self.name = name
+        self.line = line
+        self.problem = problem
+        super().__init__(f"{name}, line {line}: {problem}")
+
+
+class _Parser(ldif.LDIFParser):
+    """python-ldap's parser, keeping the line each record and value starts on."""
+
+    def __init__(self, input_file):
+        self.current_line = 1
+        self.entries = []
+        self.record_line = 1
+        super().__init__(input_file)
+        self._next_line_number = self.line_counter
+
+    def _unfold_lines(self):
+        self.current_line = self._next_line_number
+        unfolded = super()._unfold_lines()
+        self._next_line_number = self.line_counter
+        return unfolded
+
+    def handle(self, dn, entry):
+        attrs = {}
+        for name, values in entry.items():
+            attrs.setdefault(name.lower(), []).extend(values)
+        changetype = attrs.pop("changetype", None)
+        if changetype and changetype != [b"add"]:
+            kind = b",".join(changetype).decode("utf-8", errors="replace")
+            raise ValueError(
+                f"changetype: {kind} in the record for {dn!r}: only directory "
+                "content (or changetype: add) can be imported"
+            )
+        self.entries.append(Entry(dn=dn, attrs=attrs))
+
+
+def _as_utf8_stream(data):
+    # ldifde -u writes UTF-16 with a byte order mark; everything else is UTF-8.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16").encode("utf-8")
+    elif data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return io.BytesIO(data)
+
+
+def _read_bytes(path_or_file):
+    if isinstance(path_or_file, str | Path):
+        path = Path(path_or_file)
+        return path.name, path.read_bytes()
+    name = getattr(path_or_file, "name", None) or "uploaded file"
+    data = path_or_file.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return Path(str(name)).name, data
+
+
+def parse_ldif(path_or_file):
+    """Return the entries of an LDIF file; raise LdifError naming the line."""
+    name, data = _read_bytes(path_or_file)
+    parser = _Parser(_as_utf8_stream(data))
+    try:
+        parser.parse_entry_records()
+    except UnicodeDecodeError as exc:
+        raise LdifError(name, parser.line_counter + 1, "not UTF-8 text") from exc
+    except binascii.Error as exc:
+        raise LdifError(name, parser.current_line, f"bad base64 value ({exc})") from exc
+    except ValueError as exc:
+        problem = str(exc)
+        if problem.startswith("Line "):
+            problem = problem.split(": ", 1)[-1]
+        elif problem.startswith("no value-spec"):
+            problem = (
+                "a line with no 'attribute: value' (a continuation line must "
+                f"start with one space): {problem.removeprefix('no value-spec in ')}"
+            )
+        raise LdifError(name, parser.current_line, problem) from exc
+    for entry in parser.entries:
+        try:
+            parse_dn(entry.dn)
+        except InvalidDN as exc:
+            raise LdifError(name, parser.current_line, str(exc)) from exc
+    logger.info("read %d entries from %s", len(parser.entries), name)
+    return parser.entries
+
+
+class LdifEntrySource:
+    """The entries of an LDIF file seen through a source's search bases.
+
+    Known limitation: the source's LDAP filters are not applied to a file;
+    only its bases decide what is in scope.
+    """
+
+    def __init__(self, source, entries):
+        self.bases = {
+            COMPUTER: source.computer_base or source.base_dn,
+            USER: source.user_base or source.base_dn,
+            GROUP: source.group_base or source.base_dn,
+        }
+        self.entries = entries
+        self.by_key = {}
+        for entry in entries:
+            self.by_key.setdefault(dn_key(entry.dn), entry)
+
+    def scoped_entries(self):
+        for entry in self.entries:
+            kind = classify(entry)
+            base = self.bases.get(kind)
+            if base is not None and is_within(entry.dn, base):
+                yield kind, entry
+
+    def lookup(self, dns):
+        return {dn: self.by_key.get(dn_key(dn)) for dn in dns}

@@ -1,0 +1,1 @@
+"""Turning what a directory says into stored objects, edges and history."""
