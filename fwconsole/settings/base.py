@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Servers, firewall policies, bypass lists, directory and what-if.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # drf-spectacular's views default to AllowAny; the schema and its viewers
+    # need the viewer role like the rest of the API.
+    "SERVE_PERMISSIONS": ["fwconsole.roles.RolePermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

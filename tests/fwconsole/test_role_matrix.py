@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from directory.models import SyncRun
 from fwconsole.roles import Role, is_api_view, user_role, view_role
 
 METHODS = ("GET", "POST")
@@ -49,11 +50,8 @@ class Route:
 
 
 def pattern_kwargs(pattern):
-    converters = getattr(pattern, "converters", None)
-    if converters is not None:
-        return tuple(converters)
-    regex = getattr(pattern, "regex", None)
-    return tuple(regex.groupindex) if regex is not None else ()
+    # Both path() and re_path() patterns compile to a regex with named groups.
+    return tuple(pattern.regex.groupindex)
 
 
 def discover(resolver=None, prefix="", namespace=None, kwarg_names=()):
@@ -123,6 +121,7 @@ def model_builders():
 
 # Routes whose view does not say which model its pk names.
 ROUTE_MODELS = {
+    "api:directory-run-detail": lambda: SyncRun,
     "accounts:user_role": get_user_model,
     "accounts:user_deactivate": get_user_model,
     "accounts:user_reactivate": get_user_model,
@@ -263,4 +262,4 @@ def test_route_answers_every_identity_as_its_role_declares(route, make_user, set
             if problem:
                 problems.append(f"{method} {url} as {label}: {problem}")
 
-    assert problems == []
+    assert not problems, "\n".join(problems)
