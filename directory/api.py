@@ -5,7 +5,6 @@ same way the source page's button does.
 """
 
 import logging
-from importlib import import_module
 
 from django.db.models import Count, Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +13,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from directory import selectors
+from directory import selectors, services
 from directory.filters import DirectoryObjectFilter, GroupFilter, SyncRunFilter
 from directory.models import (
     Computer,
@@ -38,11 +37,6 @@ from directory.serializers import (
 from fwconsole.roles import Role, RoleAPIMixin
 
 logger = logging.getLogger(__name__)
-
-
-def _services():
-    # The sync engine's service module is imported when first used.
-    return import_module("directory.services")
 
 
 urlpatterns = []
@@ -69,7 +63,7 @@ class DirectorySourceViewSet(RoleAPIMixin, viewsets.ReadOnlyModelViewSet):
         serializer = SyncRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         allow_shrink = serializer.validated_data["allow_shrink"]
-        run = _services().sync_request(
+        run = services.sync_request(
             source=source,
             trigger=SyncRun.Trigger.API,
             started_by=request.user,

@@ -1,4 +1,4 @@
-"""CSV export of directory lists, safe to open in a spreadsheet.
+"""Directory data written out: CSV safe to open in a spreadsheet, terminal text.
 
 Names come from the directory, so anyone who can create an account can put
 ``=HYPERLINK(...)`` in one; a cell that a spreadsheet would read as a formula
@@ -37,3 +37,18 @@ def csv_lines(header, rows):
     yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([csv_cell(value) for value in row])
+
+
+def terminal_text(value):
+    """Return the value with control characters shown as escapes.
+
+    A name with a newline or an ANSI escape must not forge lines or colours in
+    a command's output.
+    """
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from directory.graph import current_graph
+from directory.ldap.dn import InvalidDN, dn_key
 from directory.models import (
     DirectoryObject,
     DirectorySource,
@@ -105,14 +106,16 @@ def find_group(source, text):
     compared as a parsed value, anything else matches the account name or the
     RDN, case-insensitively.
     """
-    from directory.ldap_dn import dn_key
-
     groups = DirectoryObject.objects.filter(source=source, kind=Kind.GROUP)
     text = text.strip()
     if text.upper().startswith("S-1-"):
         return list(groups.filter(sid__iexact=text))
     if "=" in text:
-        return list(groups.filter(dn_key=dn_key(text)))
+        try:
+            key = dn_key(text)
+        except InvalidDN:
+            return []
+        return list(groups.filter(dn_key=key))
     folded = text.casefold()
     by_account = list(groups.filter(lookup_name=folded.removesuffix("$")))
     if by_account:

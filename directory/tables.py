@@ -36,8 +36,9 @@ STATE_BADGES = {
 
 def status_badge(run_status, label):
     return format_html(
-        '<span class="badge {}">{}</span>',
+        '<span class="badge {}" data-status="{}">{}</span>',
         STATUS_BADGES.get(run_status, "text-bg-light"),
+        run_status,
         label,
     )
 
@@ -198,15 +199,44 @@ class RunTable(tables.Table):
         return summarize_counts(value) or "—"
 
 
+CHANGE_KINDS = ("objects", "edges")
+READ_COUNTS = (
+    ("computers", "computers"),
+    ("users", "users"),
+    ("groups", "groups"),
+    ("out_of_scope", "objects outside the bases"),
+    ("edges", "membership edges"),
+    ("edges_foreign", "foreign members"),
+    ("edges_unresolved", "unresolved members"),
+    ("edges_out_of_scope", "members outside the bases"),
+)
+
+
+def change_counts(counts):
+    """Return {"objects": (added, changed, removed), "edges": (...)} of a run."""
+    counts = counts if isinstance(counts, dict) else {}
+    return {
+        kind: tuple(
+            counts.get(f"{kind}_{change}", 0)
+            for change in ("added", "changed", "removed")
+        )
+        for kind in CHANGE_KINDS
+        if any(f"{kind}_{change}" in counts for change in ("added", "changed"))
+    }
+
+
+def read_counts(counts):
+    """Return (label, number) for what a run read, in a fixed order."""
+    counts = counts if isinstance(counts, dict) else {}
+    return [(label, counts[key]) for key, label in READ_COUNTS if key in counts]
+
+
 def summarize_counts(counts):
-    """Return "added 3, changed 1, removed 0 objects; …" from a run's counts."""
-    parts = []
-    for key in ("objects", "edges"):
-        block = counts.get(key) if isinstance(counts, dict) else None
-        if isinstance(block, dict):
-            numbers = ", ".join(f"{name} {number}" for name, number in block.items())
-            parts.append(f"{key}: {numbers}")
-    return "; ".join(parts)
+    """Return "objects +3 ~1 -0, edges +40 ~0 -2" from a run's counts."""
+    return ", ".join(
+        f"{kind} +{added} ~{changed} -{removed}"
+        for kind, (added, changed, removed) in change_counts(counts).items()
+    )
 
 
 class MemberTable(tables.Table):

@@ -10,7 +10,7 @@ from django_tables2 import SingleTableMixin
 from directory import selectors
 from directory.filters import SyncRunFilter
 from directory.models import SyncRun
-from directory.tables import RunTable, summarize_counts
+from directory.tables import RunTable, change_counts, read_counts
 from fwconsole.roles import Role, RoleRequiredMixin
 
 # The live page shows the end of the log; the whole log is a download.
@@ -42,7 +42,8 @@ class RunDetailView(RoleRequiredMixin, DetailView):
         context.update(
             log_entries=log.entries,
             log_total=log.total,
-            counts_summary=summarize_counts(run.counts),
+            changes=change_counts(run.counts),
+            read=read_counts(run.counts),
         )
         return context
 

@@ -1,7 +1,6 @@
 """Directory source pages (admin only): settings, sync, connection test, import."""
 
 import logging
-from importlib import import_module
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -18,7 +17,7 @@ from django.views.generic import (
 from django.views.generic.detail import SingleObjectMixin
 from django_tables2 import RequestConfig, SingleTableView
 
-from directory import selectors
+from directory import selectors, services
 from directory.forms import DirectorySourceForm, LdifImportForm, SyncRequestForm
 from directory.models import DirectorySource, SyncRun
 from directory.tables import RunTable, SourceTable
@@ -26,11 +25,6 @@ from directory.views.mixins import HtmxPartialMixin
 from fwconsole.roles import Role, RoleRequiredMixin
 
 logger = logging.getLogger(__name__)
-
-
-def _services():
-    # The sync engine's service module is imported when first used.
-    return import_module("directory.services")
 
 
 class SourceAdminMixin(RoleRequiredMixin):
@@ -52,7 +46,7 @@ class SourceFormMixin(SourceAdminMixin):
         response = super().form_valid(form)
         for warning in form.warnings:
             messages.warning(self.request, warning)
-        _services().source_schedule_update(self.object)
+        services.source_schedule_update(self.object)
         return response
 
 
@@ -89,14 +83,13 @@ class SourceDeleteView(SourceAdminMixin, DeleteView):
 
     def form_valid(self, form):
         name = str(self.object)
-        response = super().form_valid(form)
-        _services().source_schedule_update(self.object)
+        services.source_delete(source=self.object)
         logger.info("Directory source %s deleted by %s", name, self.request.user)
         messages.success(
             self.request,
             f"Directory source {name} and everything read from it deleted.",
         )
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class SourceDetailView(SourceAdminMixin, DetailView):
@@ -128,12 +121,16 @@ class SourceSyncView(SourceAdminMixin, SingleObjectMixin, FormView):
     def form_valid(self, form):
         source = self.get_object()
         allow_shrink = form.cleaned_data["allow_shrink"]
-        run = _services().sync_request(
-            source=source,
-            trigger=SyncRun.Trigger.MANUAL,
-            started_by=self.request.user,
-            allow_shrink=allow_shrink,
-        )
+        try:
+            run = services.sync_request(
+                source=source,
+                trigger=SyncRun.Trigger.MANUAL,
+                started_by=self.request.user,
+                allow_shrink=allow_shrink,
+            )
+        except services.SyncAlreadyRunning as busy:
+            messages.error(self.request, str(busy))
+            return HttpResponseRedirect(source.get_absolute_url())
         logger.info(
             "Sync of %s requested by %s: run %s is %s (allow_shrink=%s)",
             source,
@@ -162,16 +159,15 @@ class SourceTestConnectionView(
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        steps = list(_services().connection_test(self.object))
+        report = services.connection_test(self.object)
+        failed = next((step for step in report.steps if step.ok is False), None)
         logger.info(
             "Connection test of %s by %s: %s",
             self.object,
             request.user,
-            ", ".join(f"{step.name}={'ok' if step.ok else 'failed'}" for step in steps),
+            f"failed at {failed.name}" if failed else "ok",
         )
-        context = self.get_context_data(
-            steps=steps, succeeded=bool(steps) and all(step.ok for step in steps)
-        )
+        context = self.get_context_data(report=report, failed_step=failed)
         return self.render_to_response(context)
 
 
@@ -188,11 +184,11 @@ class SourceImportView(SourceAdminMixin, SingleObjectMixin, FormView):
     def form_valid(self, form):
         upload = form.cleaned_data["ldif_file"]
         try:
-            run = _services().ldif_import(
+            run = services.ldif_import(
                 source=self.object, path_or_file=upload, started_by=self.request.user
             )
-        except _services().LdifImportError as error:
-            form.add_error("ldif_file", str(error))
+        except (services.LdifError, services.SyncAlreadyRunning) as error:
+            form.add_error("ldif_file", f"{error}. Nothing was changed.")
             return self.form_invalid(form)
         logger.info(
             "LDIF file %s imported into %s by %s (run %s)",
@@ -201,5 +197,10 @@ class SourceImportView(SourceAdminMixin, SingleObjectMixin, FormView):
             self.request.user,
             run.pk,
         )
-        messages.success(self.request, f"{upload.name} imported into {self.object}.")
+        if run.status == SyncRun.Status.FAILED:
+            messages.error(self.request, f"Import of {upload.name} failed: {run.error}")
+        else:
+            messages.success(
+                self.request, f"{upload.name} imported into {self.object}."
+            )
         return HttpResponseRedirect(reverse("directory:run_detail", args=[run.pk]))

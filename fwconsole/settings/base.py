@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" field with different choices; name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "DirectorySourceKindEnum": "directory.models.DirectorySource.Kind",
+        "DirectoryObjectKindEnum": "directory.models.DirectoryObject.Kind",
+    },
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False

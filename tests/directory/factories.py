@@ -8,8 +8,9 @@ import uuid
 
 import factory
 from django.utils import timezone
-from ldap3.utils.dn import escape_rdn, parse_dn
+from ldap3.utils.dn import escape_rdn
 
+from directory.ldap.dn import dn_key
 from directory.models import (
     DirectoryObject,
     DirectorySource,
@@ -21,14 +22,6 @@ from directory.models import (
 )
 
 DOMAIN_SID = "S-1-5-21-1004336348-1177238915-682003330"
-
-
-def dn_key(dn):
-    """Return the DN as a comparable key: parsed, unescaped per RDN, case-folded."""
-    return ",".join(
-        f"{attribute.casefold()}={value.casefold()}"
-        for attribute, value, _separator in parse_dn(dn, escape=False, strip=True)
-    )
 
 
 class DirectorySourceFactory(factory.django.DjangoModelFactory):
@@ -179,3 +172,9 @@ class ObjectChangeFactory(factory.django.DjangoModelFactory):
         ComputerFactory, source=factory.SelfAttribute("..run.source")
     )
     change = ObjectChange.Change.CREATED
+
+
+def create_many(factory_class, count, **fields):
+    """Build ``count`` objects with the factory and insert them in one query."""
+    objects = factory_class.build_batch(count, **fields)
+    return factory_class._meta.model.objects.bulk_create(objects)
