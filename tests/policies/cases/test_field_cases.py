@@ -1,0 +1,200 @@
+"""Every field case that carries queries gets its expected verdicts."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from directory.models import SyncRun
+from policies.evaluator import QueryError, build_query, evaluate, load_snapshot
+from policies.models import BypassEntry, BypassRule, Era, FirewallRule, Policy
+from policies.scopes import scopes_equivalent
+from tests.policies.cases.runner import (
+    CASES_DIR,
+    build_policy,
+    case_queries,
+    import_directory,
+    read_scenario,
+)
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {"allow": "allowed", "deny": "denied", "indeterminate": "indeterminate"}
+
+
+def answer(snapshot, query):
+    """Return (verdict or 'error', the evaluation or the error)."""
+    try:
+        built = build_query(snapshot, **query.inputs)
+    except QueryError as error:
+        return "error", error
+    evaluation = evaluate(snapshot, built)
+    return str(evaluation.verdict), evaluation
+
+
+def check_queries(queries):
+    snapshot = load_snapshot()
+    failures = []
+    for query in queries:
+        got, detail = answer(snapshot, query)
+        want = EXPECTED.get(query.expect, query.expect)
+        if got != want:
+            explanation = getattr(detail, "summary", str(detail))
+            failures.append(f"{query}: expected {want}, got {got} ({explanation})")
+    assert not failures, "\n".join(failures)
+    return snapshot
+
+
+def build_case(case, *, skip_directories=()):
+    scenario = read_scenario(case)
+    for directory in scenario.get("directories", []):
+        if directory["name"] in skip_directories:
+            continue
+        for entries in directory.get("entries_by_run") or [directory["entries"]]:
+            import_directory(case, directory, entries)
+    build_policy(case, scenario)
+    return scenario
+
+
+def test_the_field_cases_are_where_the_runner_looks():
+    assert (CASES_DIR / "FC-21" / "scenario.yaml").is_file(), CASES_DIR
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "FC-01",
+        "FC-03",
+        "FC-04",
+        "FC-06",
+        "FC-09",
+        "FC-11",
+        "FC-13",
+        "FC-16",
+        "FC-19",
+        "FC-21",
+    ],
+)
+def test_field_case_queries_get_the_expected_verdicts(case):
+    scenario = build_case(case)
+    check_queries(case_queries(case, scenario))
+
+
+def test_fc01_offline_ranged_export_is_indeterminate_not_denied():
+    scenario = read_scenario("FC-01")
+    directory = scenario["directories"][0]
+    import_directory("FC-01", directory, scenario["offline_import"]["file"])
+    build_policy("FC-01", scenario)
+    queries = [
+        {
+            **item,
+            "client": {
+                "machine": item["machine"],
+                "ip": "10.30.1.99",
+                "ipsec_authenticated": True,
+            },
+        }
+        for item in scenario["offline_import"]["expect"]["queries"]
+    ]
+    check_queries(case_queries("FC-01", scenario, queries))
+
+
+def test_fc04_explains_the_three_level_chain():
+    scenario = build_case("FC-04")
+    snapshot = load_snapshot()
+    query = case_queries("FC-04", scenario)[1]
+    evaluation = evaluate(snapshot, build_query(snapshot, **query.inputs))
+    chains = [chain.text for chain in evaluation.rung("bypass").chains]
+    assert chains == [
+        "KIOSK-0407 → Oslo-Kiosks → Site-Oslo-Workstations → FW-Bypass-App01"
+    ]
+
+
+def test_fc03_marks_the_primary_group_link():
+    scenario = build_case("FC-03")
+    snapshot = load_snapshot()
+    query = case_queries("FC-03", scenario)[0]
+    evaluation = evaluate(snapshot, build_query(snapshot, **query.inputs))
+    (chain,) = evaluation.rung("bypass").chains
+    assert chain.steps[0].is_primary
+    assert "primary group" in chain.text
+
+
+def test_fc08_after_two_runs_the_renamed_machine_keeps_access_the_new_one_not():
+    scenario = build_case("FC-08")
+    check_queries(case_queries("FC-08", scenario))
+
+
+def test_fc10_with_the_partner_source_the_foreign_member_resolves():
+    scenario = build_case("FC-10")
+    snapshot = check_queries(case_queries("FC-10", scenario))
+    query = case_queries("FC-10", scenario)[2]
+    evaluation = evaluate(snapshot, build_query(snapshot, **query.inputs))
+    assert any("outside the source's sync scope" in w for w in evaluation.warnings)
+
+
+def test_fc10_without_the_partner_source_the_foreign_member_is_indeterminate():
+    scenario = build_case("FC-10", skip_directories=("partner",))
+    queries = case_queries("FC-10", scenario)
+    expected = scenario["variant_without_partner_connection"]["expect"]["q2"]
+    for query in queries:
+        if query.id == "q2":
+            query.expect = expected
+    snapshot = check_queries(queries)
+    q2 = next(query for query in queries if query.id == "q2")
+    evaluation = evaluate(snapshot, build_query(snapshot, **q2.inputs))
+    assert any(
+        "S-1-5-21-1004336348-1177238915-682003330-2201" in r for r in evaluation.reasons
+    )
+
+
+def test_fc14_after_failing_runs_the_verdict_comes_from_the_last_good_data():
+    scenario = build_case("FC-14")
+    source = SyncRun.objects.get().source
+    good_at = source.last_success_at
+    for run in scenario["failing_runs"]:
+        SyncRun.objects.create(
+            source=source,
+            trigger=SyncRun.Trigger.SCHEDULE,
+            status=SyncRun.Status.FAILED,
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+            error=run["server_behaviour"],
+        )
+    snapshot = check_queries(case_queries("FC-14", scenario))
+    query = case_queries("FC-14", scenario)[0]
+    evaluation = evaluate(snapshot, build_query(snapshot, **query.inputs))
+    assert evaluation.facts.membership_synced_at["corp"] == good_at.isoformat()
+    assert evaluation.facts.data_age_hours["corp"] is not None
+
+
+@pytest.mark.parametrize("text", read_scenario("FC-19")["must_reject_on_save"])
+def test_fc19_scope_strings_are_refused_on_save(text):
+    policy = Policy.objects.create(name="FC-19 save", era=Era.ADVANCED)
+    rule = FirewallRule(
+        policy=policy, name="E", kind="port", protocol="tcp", ports="1", scope=text
+    )
+    with pytest.raises(ValidationError) as raised:
+        rule.full_clean()
+    assert "scope" in raised.value.message_dict
+
+
+@pytest.mark.parametrize("pair", read_scenario("FC-19")["drift_check"])
+def test_fc19_drift_pairs_are_in_sync(pair):
+    assert scopes_equivalent(pair["console"], pair["windows"], Era.ADVANCED)
+
+
+def test_fc21_bypass_naming_users_but_no_computers_is_refused():
+    scenario = build_case("FC-21")
+    spec = scenario["must_reject_on_save"][0]
+    policy = Policy.objects.get(name="FC-21 APP01")
+    rule = BypassRule(policy=policy, name="Users only", protocol="tcp", ports="3389")
+    entries = [
+        BypassEntry(
+            sid=BypassEntry.objects.filter(role="user").first().sid, role="user"
+        )
+        for _ in spec["entry"]["user_groups"]
+    ]
+    rule.pending_entries = entries
+    with pytest.raises(ValidationError) as raised:
+        rule.full_clean()
+    assert spec["message_contains"] in " ".join(raised.value.messages)
