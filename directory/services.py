@@ -24,6 +24,7 @@ from directory.ldap.connection import ConnectionReport, connection_test
 from directory.ldap.errors import DirectoryError
 from directory.ldif import LdifError, parse_ldif
 from directory.models import DirectorySource, SyncRun
+from directory.signals import sync_applied
 from directory.sync.pipeline import (
     apply_snapshot,
     object_warnings,
@@ -288,6 +289,9 @@ def _finish_succeeded(run, counts, warnings, seconds):
         warnings=warnings,
         error="",
         retryable=False,
+    )
+    transaction.on_commit(
+        lambda: sync_applied.send(sender=SyncRun, run=SyncRun.objects.get(pk=run.pk))
     )
 
 

@@ -6,6 +6,8 @@ class PoliciesConfig(AppConfig):
     verbose_name = "Policies"
 
     def ready(self):
+        from policies.dashboard import receivers
         from policies.history import register_models
 
         register_models()
+        receivers.connect()

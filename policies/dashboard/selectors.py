@@ -1,0 +1,308 @@
+"""Reads behind the dashboard: sync health, exposure, membership trends, risks.
+
+``dashboard_data()`` loads everything the home page and its lists need in a
+fixed number of queries, whatever the number of servers, machines or groups:
+the effective configuration of every server, the cached membership graph,
+the live computers and the accounts the policies name by SID.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from directory import selectors as directory_selectors
+from directory.models import DirectoryObject, MembershipChange, SyncRun
+from policies.dashboard.exposure import server_exposures
+from policies.dashboard.facts import load_directory_facts
+from policies.dashboard.findings import (
+    KINDS,
+    KINDS_BY_SLUG,
+    References,
+    RiskContext,
+    finders,
+)
+from policies.dashboard.listing import Listing
+from policies.dashboard.lists import source_objects_url
+from policies.effective import effective_configurations
+from policies.models import (
+    AccessRequirementGroup,
+    AuthorizationEntry,
+    BypassEntry,
+    Era,
+    GroupSizeSample,
+    IPsecClient,
+    IPsecPolicy,
+    RiskThresholds,
+    Server,
+)
+from policies.scopes import ScopeError, parse_scope
+
+RECENT_CHANGES = 10
+CHANGE_WINDOW_DAYS = 30
+SAMPLES_PER_GROUP = 100
+
+
+@dataclass
+class SourceHealth:
+    """One directory source's last run, freshness and contents."""
+
+    source: object
+    last_run: object
+    active_run: object
+    age: object
+    stale: bool
+    counts: dict
+
+    @property
+    def staleness_limit_hours(self):
+        return self.source.staleness_limit_hours
+
+    @property
+    def count_links(self):
+        """(kind, count, URL of the directory list) for computers, users, groups."""
+        return [
+            (kind, self.counts[kind], source_objects_url(self.source.pk, kind))
+            for kind in DirectoryObject.Kind.values
+        ]
+
+
+def sync_health(now=None):
+    """Return a SourceHealth per directory source, in name order."""
+    now = now or timezone.now()
+    sources = list(directory_selectors.sources_with_status())
+    run_ids = [source.last_run_id for source in sources if source.last_run_id]
+    runs = SyncRun.objects.in_bulk(run_ids)
+    active = {
+        run.source_id: run
+        for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE_STATUSES)
+    }
+    health = []
+    for source in sources:
+        last_success = source.last_success_at
+        health.append(
+            SourceHealth(
+                source=source,
+                last_run=runs.get(source.last_run_id),
+                active_run=active.get(source.pk),
+                age=now - last_success if last_success else None,
+                stale=source.is_stale(now),
+                counts={
+                    DirectoryObject.Kind.COMPUTER: source.computer_count,
+                    DirectoryObject.Kind.USER: source.user_count,
+                    DirectoryObject.Kind.GROUP: source.group_count,
+                },
+            )
+        )
+    return health
+
+
+def load_references():
+    """Load every SID the policies name, with the rows that name them."""
+    return References(
+        bypass_entries=list(
+            BypassEntry.objects.select_related("rule__policy__local_server").order_by(
+                "rule__policy__name", "rule__name", "pk"
+            )
+        ),
+        authorization_entries=list(
+            AuthorizationEntry.objects.select_related("policy__local_server").order_by(
+                "policy__name", "pk"
+            )
+        ),
+        ipsec_clients=list(
+            IPsecClient.objects.select_related("policy").order_by("policy__name", "pk")
+        ),
+        access_groups=list(
+            AccessRequirementGroup.objects.select_related(
+                "requirement__server"
+            ).order_by("requirement__server__name", "requirement__name", "pk")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class IPsecInfo:
+    """An enabled IPsec policy of a server: its client addresses and clients."""
+
+    policy: object
+    scope: object
+    scope_error: str
+    clients: tuple
+
+
+def load_ipsec():
+    """Return {server pk: [IPsecInfo]} in policy name order (the evaluator's order)."""
+    policies = list(
+        IPsecPolicy.objects.filter(enabled=True)
+        .prefetch_related("servers", "clients")
+        .order_by("name", "pk")
+    )
+    by_server = {}
+    for policy in policies:
+        scope, error = None, ""
+        if policy.client_addresses.strip():
+            try:
+                scope = parse_scope(policy.client_addresses, Era.ADVANCED)
+            except ScopeError as exc:
+                error = str(exc)
+        clients = tuple(sorted(policy.clients.all(), key=lambda client: client.pk))
+        info = IPsecInfo(policy, scope, error, clients)
+        for server in policy.servers.all():
+            by_server.setdefault(server.pk, []).append(info)
+    return by_server
+
+
+@dataclass
+class ReferencedGroup:
+    """A group that a bypass list or an access requirement names."""
+
+    principal: object
+    uses: list = field(default_factory=list)
+    accounts: int = 0
+    computers: int = 0
+    users: int = 0
+
+    @property
+    def pk(self):
+        return self.principal.pk
+
+    @property
+    def label(self):
+        return self.principal.label
+
+
+class DashboardData:
+    """Everything the dashboard shows, computed once per request."""
+
+    def __init__(self, now=None):
+        self.now = now or timezone.now()
+        self.thresholds = RiskThresholds.current()
+        self.servers = list(Server.objects.prefetch_related("addresses"))
+        self.configs = effective_configurations(self.servers)
+        self.references = load_references()
+        self.facts = load_directory_facts(self.references.sids())
+        self.exposures = server_exposures(
+            self.servers, self.configs, self.facts, load_ipsec()
+        )
+        self.risk = RiskContext(
+            servers=self.servers,
+            configs=self.configs,
+            exposures=self.exposures,
+            facts=self.facts,
+            references=self.references,
+            thresholds=self.thresholds,
+            now=self.now,
+        )
+        self._findings = {}
+        self._finders = finders(self.facts)
+
+    def exposure_of(self, server_pk):
+        return next(item for item in self.exposures if item.server.pk == server_pk)
+
+    def findings(self, slug):
+        """Return the items of one finding kind (computed once)."""
+        if slug not in self._findings:
+            find, _ = self._finders[slug]
+            self._findings[slug] = find(self.risk)
+        return self._findings[slug]
+
+    def finding_listing(self, slug):
+        """Return the Listing behind one finding count."""
+        kind = KINDS_BY_SLUG[slug]
+        _, render = self._finders[slug]
+        return Listing(
+            title=kind.title,
+            filename=f"{slug}.csv",
+            columns=kind.columns,
+            items=self.findings(slug),
+            render=render,
+            description=kind.description,
+        )
+
+    @cached_property
+    def finding_counts(self):
+        return [(kind, len(self.findings(kind.slug))) for kind in KINDS]
+
+    @cached_property
+    def referenced_groups(self):
+        """The live groups named by bypass lists or access requirements."""
+        groups = {}
+        uses = [
+            (entry.sid, f"Bypass rule {entry.rule.name} ({entry.rule.policy})")
+            for entry in self.references.bypass_entries
+            if not entry.deny
+        ]
+        uses += [
+            (
+                group.sid,
+                f"Access requirement {group.requirement.name} "
+                f"({group.requirement.server})",
+            )
+            for group in self.references.access_groups
+        ]
+        for sid, use in uses:
+            principal = self.facts.principal(sid)
+            if principal is None or principal.deleted:
+                continue
+            if principal.kind != DirectoryObject.Kind.GROUP:
+                continue
+            group = groups.get(principal.pk)
+            if group is None:
+                group = groups[principal.pk] = self._sized(principal)
+            if use not in group.uses:
+                group.uses.append(use)
+        return sorted(groups.values(), key=lambda group: group.label.casefold())
+
+    def _sized(self, principal):
+        accounts = self.facts.accounts_in(principal.pk)
+        computers = accounts & self.facts.computers.keys()
+        return ReferencedGroup(
+            principal=principal,
+            accounts=len(accounts),
+            computers=len(computers),
+            users=len(accounts) - len(computers),
+        )
+
+    @cached_property
+    def watched_group_ids(self):
+        """Referenced groups and every group nested in them, for the change list."""
+        watched = set()
+        for group in self.referenced_groups:
+            watched |= self.facts.graph.nested_group_ids(group.pk)
+        return watched
+
+    def changes(self, group_ids=None):
+        """Return membership changes of the watched (or given) groups, newest first."""
+        ids = self.watched_group_ids if group_ids is None else group_ids
+        return (
+            MembershipChange.objects.filter(group_id__in=ids)
+            .select_related("group", "member", "run")
+            .order_by("-at", "-pk")
+        )
+
+    @cached_property
+    def recent_change_count(self):
+        since = self.now - timezone.timedelta(days=CHANGE_WINDOW_DAYS)
+        return self.changes().filter(at__gte=since).count()
+
+
+def group_size_samples(group_ids):
+    """Return {group pk: [GroupSizeSample, ...]} oldest first, the latest ones only."""
+    samples = {pk: [] for pk in group_ids}
+    newest_first = Window(
+        RowNumber(),
+        partition_by=F("group_id"),
+        order_by=[F("at").desc(), F("pk").desc()],
+    )
+    rows = (
+        GroupSizeSample.objects.filter(group_id__in=group_ids)
+        .annotate(recency=newest_first)
+        .filter(recency__lte=SAMPLES_PER_GROUP)
+        .order_by("group_id", "at", "pk")
+    )
+    for sample in rows:
+        samples[sample.group_id].append(sample)
+    return samples
