@@ -10,9 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ldap.dn
 import yaml
 
-from directory.models import DirectoryObject
+from directory.models import DirectoryObject, DirectorySource, SyncRun
+from directory.services import ldif_import
 from policies.models import (
     BypassEntry,
     BypassRule,
@@ -22,7 +24,6 @@ from policies.models import (
     Server,
     ServerAddress,
 )
-from tests.policies.cases.ldif_loader import dn_key, load_ldif
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CASES_DIR = Path(
@@ -54,16 +55,32 @@ def read_scenario(case):
         return yaml.safe_load(handle)
 
 
-def import_directory(case, directory, entries=None, *, domain_sid=""):
-    """Import one directory connection of a case (one LDIF file = one run)."""
+def import_directory(case, directory, entries=None):
+    """Import one directory connection of a case through the sync engine's
+    LDIF import (one file = one run); return the run."""
     scope = directory.get("sync_scope") or {}
+    source, _ = DirectorySource.objects.get_or_create(
+        name=directory["name"],
+        defaults={
+            "kind": DirectorySource.Kind.LDIF,
+            "base_dn": directory["base_dn"],
+            "computer_base": scope.get("computers", ""),
+            "user_base": scope.get("users", ""),
+            "group_base": scope.get("groups", ""),
+            "domain_sid": directory.get("domain_sid", ""),
+        },
+    )
     path = CASES_DIR / case / (entries or directory["entries"])
-    return load_ldif(
-        path,
-        source_name=directory["name"],
-        base_dn=directory["base_dn"],
-        computer_base=scope.get("computers", ""),
-        domain_sid=directory.get("domain_sid", domain_sid),
+    run = ldif_import(source=source, path_or_file=path)
+    assert run.status == SyncRun.Status.SUCCEEDED, (path, run.error)
+    return run
+
+
+def dn_key(dn):
+    """Compare DNs as parsed RDN sequences: escapes resolved, case folded."""
+    return tuple(
+        tuple((attribute.casefold(), value.casefold()) for attribute, value, _ in rdn)
+        for rdn in ldap.dn.str2dn(dn)
     )
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from directory.models import SyncRun
+from directory.models import DirectorySource, SyncRun
+from directory.services import ldif_import
 from policies.evaluator import QueryError, build_query, evaluate, load_snapshot
 from policies.models import BypassEntry, BypassRule, Era, FirewallRule, Policy
 from policies.scopes import scopes_equivalent
@@ -66,7 +67,6 @@ def test_the_field_cases_are_where_the_runner_looks():
         "FC-03",
         "FC-04",
         "FC-06",
-        "FC-09",
         "FC-11",
         "FC-13",
         "FC-16",
@@ -124,6 +124,48 @@ def test_fc08_after_two_runs_the_renamed_machine_keeps_access_the_new_one_not():
     check_queries(case_queries("FC-08", scenario))
 
 
+def fc09_state_before(path):
+    """Write the earlier state FC-09 describes: WS0905 live and in the group."""
+    text = (CASES_DIR / "FC-09" / "directory.ldif").read_text(encoding="utf-8")
+    entries = text.split("\n\n")
+    live = []
+    for entry in entries:
+        if "isDeleted: TRUE" in entry:
+            kept = [
+                line
+                for line in entry.splitlines()
+                if not line.startswith(
+                    ("dn:", "cn::", "name::", "isDeleted:", "lastKnownParent:")
+                )
+            ]
+            entry = "\n".join(
+                [
+                    "dn: CN=WS0905,OU=Workstations,DC=corp,DC=example,DC=test",
+                    "cn: WS0905",
+                ]
+                + kept
+            )
+        if entry.startswith("dn: CN=FW-Bypass-App01"):
+            entry = (
+                entry.rstrip("\n")
+                + "\nmember: CN=WS0905,OU=Workstations,DC=corp,DC=example,DC=test"
+            )
+        live.append(entry)
+    path.write_text("\n\n".join(live) + "\n", encoding="utf-8")
+    return path
+
+
+def test_fc09_disabled_and_deleted_machines_are_denied(tmp_path):
+    scenario = read_scenario("FC-09")
+    directory = scenario["directories"][0]
+    import_directory("FC-09", directory, fc09_state_before(tmp_path / "before.ldif"))
+    import_directory("FC-09", directory)
+    build_policy("FC-09", scenario)
+    snapshot = check_queries(case_queries("FC-09", scenario))
+    deleted = [a for a in snapshot.accounts.values() if a.deleted]
+    assert [a.label for a in deleted] == ["WS0905"]
+
+
 def test_fc10_with_the_partner_source_the_foreign_member_resolves():
     scenario = build_case("FC-10")
     snapshot = check_queries(case_queries("FC-10", scenario))
@@ -147,10 +189,22 @@ def test_fc10_without_the_partner_source_the_foreign_member_is_indeterminate():
     )
 
 
-def test_fc14_after_failing_runs_the_verdict_comes_from_the_last_good_data():
+def test_fc14_after_failing_runs_the_verdict_comes_from_the_last_good_data(tmp_path):
     scenario = build_case("FC-14")
-    source = SyncRun.objects.get().source
+    source = DirectorySource.objects.get(name="corp")
     good_at = source.last_success_at
+
+    # A run that answers with suspiciously little (the first page only) is
+    # refused by the sync engine and must leave the last good state alone.
+    first_page = (CASES_DIR / "FC-14" / "directory.ldif").read_text().split("\n\n")
+    truncated = tmp_path / "first-page.ldif"
+    truncated.write_text("\n\n".join(first_page[:2]) + "\n")
+    refused = ldif_import(source=source, path_or_file=truncated)
+    assert refused.status == SyncRun.Status.FAILED
+
+    # The LDAP faults of the other runs (reset, timeout, bad credentials, busy,
+    # base gone) end as failed runs the same way; their mechanics are the sync
+    # engine's tests. Here only their record matters.
     for run in scenario["failing_runs"]:
         SyncRun.objects.create(
             source=source,
