@@ -10,7 +10,7 @@ Directory principals (machines, groups, users) are referenced by SID with the
 name they had when chosen, so a rename in the directory changes nothing here.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -272,11 +272,12 @@ class Policy(HistoryMixin, models.Model):
 
     def clean(self):
         errors = {}
-        if self.is_local:
-            if self.era != self.local_server.era:
+        local_server = _related(self, "local_server")
+        if local_server is not None:
+            if self.era != local_server.era:
                 errors["era"] = (
                     "A server's local policy has the server's era "
-                    f"({self.local_server.get_era_display()})."
+                    f"({local_server.get_era_display()})."
                 )
         elif (self.name or "").lower().startswith(LOCAL_POLICY_PREFIX):
             errors["name"] = (
@@ -357,6 +358,9 @@ class FirewallRule(HistoryMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("policies:firewallrule_detail", args=[self.pk])
+
     def history_parents(self):
         return _policy_parents(self.policy_id)
 
@@ -365,9 +369,10 @@ class FirewallRule(HistoryMixin, models.Model):
         return [name for name in self.profiles.split(",") if name]
 
     def clean(self):
-        if not self.policy_id:
+        policy = _related(self, "policy")
+        if policy is None:
             return
-        era = self.policy.era
+        era = policy.era
         errors = {}
         self._clean_kind_fields(era, errors)
         if self.action == self.Action.BLOCK and era == Era.XP:
@@ -483,13 +488,17 @@ class BypassRule(HistoryMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("policies:bypassrule_detail", args=[self.pk])
+
     def history_parents(self):
         return _policy_parents(self.policy_id)
 
     def clean(self):
-        if not self.policy_id:
+        policy = _related(self, "policy")
+        if policy is None:
             return
-        era = self.policy.era
+        era = policy.era
         errors = {}
         if era == Era.XP:
             if self.protocol or self.ports.strip():
@@ -497,8 +506,8 @@ class BypassRule(HistoryMixin, models.Model):
                     "An XP-era bypass covers every port; leave protocol and "
                     "ports empty."
                 )
-            siblings = BypassRule.objects.filter(policy_id=self.policy_id)
-            if siblings.exclude(pk=self.pk).exists():
+            siblings = BypassRule.objects.filter(policy_id=policy.pk)
+            if policy.pk and siblings.exclude(pk=self.pk).exists():
                 errors["name"] = (
                     "An XP-era policy holds one bypass list; edit the existing one."
                 )
@@ -603,7 +612,8 @@ class BypassEntry(PrincipalReference):
 
     def clean(self):
         super().clean()
-        if self.rule_id and self.rule.policy.era == Era.XP:
+        policy = _related(_related(self, "rule"), "policy")
+        if policy is not None and policy.era == Era.XP:
             if self.role == self.Role.USER:
                 raise ValidationError(
                     {"role": "XP-era bypass lists hold computers only."}
@@ -641,7 +651,8 @@ class AuthorizationEntry(PrincipalReference):
 
     def clean(self):
         super().clean()
-        if self.policy_id and self.policy.era == Era.XP:
+        policy = _related(self, "policy")
+        if policy is not None and policy.era == Era.XP:
             raise ValidationError(
                 "Global IPsec authorization lists exist from Windows 7 / Server "
                 "2008 R2 on; an XP-era policy has none."
@@ -766,6 +777,9 @@ class AccessRequirement(HistoryMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("policies:accessrequirement_detail", args=[self.pk])
+
     def history_parents(self):
         return {"server": self.server_id}
 
@@ -816,6 +830,16 @@ def _collect(errors, field, check, *args):
         return check(*args)
     except ValidationError as error:
         errors.setdefault(field, []).extend(error.messages)
+        return None
+
+
+def _related(obj, name):
+    """Return a related object, assigned (even unsaved) or stored; else None."""
+    if obj is None:
+        return None
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
         return None
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from policies.models import (
     LOCAL_POLICY_PREFIX,
     AccessRequirementGroup,
+    AuthorizationEntry,
     BypassEntry,
     BypassRule,
     IPsecClient,
@@ -192,12 +193,25 @@ def delete_object(*, obj):
 
 
 @transaction.atomic
-def save_policy(*, policy, servers=None):
-    """Create or change a shared policy; ``servers`` replaces its links."""
+def save_policy(*, policy, servers=None, authorization=None):
+    """Create or change a policy.
+
+    ``servers`` replaces its links (shared policies); ``authorization``
+    replaces its global IPsec authorization entries (dicts with sid, name,
+    list_kind and deny, or AuthorizationEntry rows).
+    """
     old_era = None
     if policy.pk:
         old_era = Policy.objects.filter(pk=policy.pk).values_list("era", flat=True)[0]
     _save(policy)
+    if authorization is not None:
+        _replace_entries(
+            policy.authorization_entries.all(),
+            [_as_authorization_entry(item) for item in authorization],
+            parent_field="policy",
+            parent=policy,
+            key=lambda entry: (entry.sid, entry.list_kind, entry.deny),
+        )
     if servers is not None:
         link_servers(policy=policy, servers=servers)
     if old_era is not None and old_era != policy.era:
@@ -316,6 +330,17 @@ def save_bypass_entry(*, entry):
     rule.check_entries([*others, entry])
     entry.save()
     return entry
+
+
+def _as_authorization_entry(item):
+    if isinstance(item, AuthorizationEntry):
+        return item
+    return AuthorizationEntry(
+        sid=item["sid"],
+        name=item.get("name", ""),
+        list_kind=item["list_kind"],
+        deny=item.get("deny", False),
+    )
 
 
 def _as_bypass_entry(item):

@@ -46,7 +46,7 @@ def test_samba_reads_the_documented_xp_value_with_domain_admins_as_owner():
     }
 
 
-@settings(max_examples=1, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(

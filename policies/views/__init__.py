@@ -1,0 +1,82 @@
+"""Policy pages: overview, servers, shared policies, rules, bypass rules,
+IPsec policies, access requirements, policy as code."""
+
+from policies.views.code import PolicyExportView, PolicyImportView
+from policies.views.index import PoliciesIndexView, PrincipalSearchView
+from policies.views.ipsec import (
+    AccessRequirementCreateView,
+    AccessRequirementDeleteView,
+    AccessRequirementDetailView,
+    AccessRequirementListView,
+    AccessRequirementUpdateView,
+    IPsecPolicyCreateView,
+    IPsecPolicyDeleteView,
+    IPsecPolicyDetailView,
+    IPsecPolicyListView,
+    IPsecPolicyUpdateView,
+)
+from policies.views.rules import (
+    BypassRuleCreateView,
+    BypassRuleDeleteView,
+    BypassRuleDetailView,
+    BypassRuleListView,
+    BypassRuleUpdateView,
+    FirewallRuleCreateView,
+    FirewallRuleDeleteView,
+    FirewallRuleDetailView,
+    FirewallRuleListView,
+    FirewallRuleUpdateView,
+)
+from policies.views.servers import (
+    ServerCreateView,
+    ServerDeleteView,
+    ServerDetailView,
+    ServerExportView,
+    ServerListView,
+    ServerUpdateView,
+)
+from policies.views.shared import (
+    PolicyCreateView,
+    PolicyDeleteView,
+    PolicyDetailView,
+    PolicyListView,
+    PolicyUpdateView,
+)
+
+__all__ = [
+    "AccessRequirementCreateView",
+    "AccessRequirementDeleteView",
+    "AccessRequirementDetailView",
+    "AccessRequirementListView",
+    "AccessRequirementUpdateView",
+    "BypassRuleCreateView",
+    "BypassRuleDeleteView",
+    "BypassRuleDetailView",
+    "BypassRuleListView",
+    "BypassRuleUpdateView",
+    "FirewallRuleCreateView",
+    "FirewallRuleDeleteView",
+    "FirewallRuleDetailView",
+    "FirewallRuleListView",
+    "FirewallRuleUpdateView",
+    "IPsecPolicyCreateView",
+    "IPsecPolicyDeleteView",
+    "IPsecPolicyDetailView",
+    "IPsecPolicyListView",
+    "IPsecPolicyUpdateView",
+    "PoliciesIndexView",
+    "PolicyCreateView",
+    "PolicyDeleteView",
+    "PolicyDetailView",
+    "PolicyExportView",
+    "PolicyImportView",
+    "PolicyListView",
+    "PolicyUpdateView",
+    "PrincipalSearchView",
+    "ServerCreateView",
+    "ServerDeleteView",
+    "ServerDetailView",
+    "ServerExportView",
+    "ServerListView",
+    "ServerUpdateView",
+]
