@@ -2,11 +2,15 @@
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.models import DirectorySource, Membership
+from directory.models import DirectoryObject, DirectorySource, Membership, SyncRun
 from tests.directory.factories import (
     ComputerFactory,
     DirectorySourceFactory,
@@ -14,6 +18,8 @@ from tests.directory.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.directory.ldif_samples import BASE_DN, MALFORMED, nested_export
+from tests.services import database_url_for_subprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -340,3 +346,144 @@ def test_import_ldif_of_a_missing_file_fails():
 def test_sync_of_an_unknown_source_fails():
     with pytest.raises(CommandError, match="No directory source named 'nope'"):
         run_command("sync_directory", "nope")
+
+
+def write_ldif(tmp_path, text, name="export.ldf"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def offline_source():
+    return DirectorySourceFactory(
+        name="offline", kind="ldif", base_dn=BASE_DN, server_urls="", domain_sid=""
+    )
+
+
+def test_import_ldif_imports_and_reports_counts(tmp_path):
+    source = offline_source()
+    path = write_ldif(tmp_path, nested_export())
+
+    out, _err = run_command("import_ldif", str(path), "--source", "offline")
+
+    run = SyncRun.objects.get(source=source)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert f"Imported {path} into offline (run #{run.pk}, succeeded)" in out
+    assert "objects +9 ~0 -0" in out
+    assert DirectoryObject.objects.filter(source=source).count() == 9
+
+
+def test_import_ldif_of_a_malformed_file_names_the_line_and_changes_nothing(
+    tmp_path,
+):
+    source = offline_source()
+    run_command(
+        "import_ldif", str(write_ldif(tmp_path, nested_export())), "--source", "offline"
+    )
+    before = list(DirectoryObject.objects.values_list("pk", "dn", "deleted_at"))
+    broken = write_ldif(tmp_path, MALFORMED, name="broken.ldf")
+
+    with pytest.raises(CommandError) as raised:
+        run_command("import_ldif", str(broken), "--source", "offline")
+
+    assert raised.value.returncode == 1
+    assert "broken.ldf, line 4" in str(raised.value)
+    assert "nothing was changed" in str(raised.value)
+    assert list(DirectoryObject.objects.values_list("pk", "dn", "deleted_at")) == before
+    assert SyncRun.objects.filter(source=source).count() == 1
+
+
+def test_import_ldif_exits_non_zero_from_the_shell(tmp_path):
+    broken = write_ldif(tmp_path, MALFORMED, name="broken.ldf")
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_ldif", str(broken), "--source", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "FWCONSOLE_DATABASE_URL": database_url_for_subprocess()},
+    )
+
+    assert result.returncode == 1
+    assert "No directory source named 'nope'" in result.stderr
+
+
+def test_members_after_an_import_follows_nesting_and_primary_groups(tmp_path):
+    offline_source()
+    run_command(
+        "import_ldif", str(write_ldif(tmp_path, nested_export())), "--source", "offline"
+    )
+    group_dn = "cn=fw-bypass-app01,ou=groups,dc=corp,dc=example,dc=test"
+
+    out, _err = run_command(
+        "members", group_dn, "--source", "offline", "--transitive", "--json"
+    )
+
+    report = json.loads(out)
+    chains = {member["name"]: member for member in report["members"]}
+    assert set(chains) == {"Site-Oslo", "Oslo-Kiosks", "WS0401", "KIOSK-0407"}
+    assert [step["name"] for step in chains["KIOSK-0407"]["chain"]] == [
+        "KIOSK-0407",
+        "Oslo-Kiosks",
+        "Site-Oslo",
+        "FW-Bypass-App01",
+    ]
+    assert chains["KIOSK-0407"]["enabled"] is False
+    assert report["unresolved"] == [
+        {
+            "dn": "CN=WS1099,OU=Gone,DC=corp,DC=example,DC=test",
+            "sid": "",
+            "state": "unresolved",
+            "via": "member",
+        }
+    ]
+
+    primary, _err = run_command("members", "Domain Computers", "--source", "offline")
+    assert "Members (direct): 3" in primary
+    assert "via primaryGroupID" in primary
+
+
+def test_sync_directory_queues_a_run_from_the_command_line():
+    source = DirectorySourceFactory(name="corp")
+
+    out, _err = run_command("sync_directory", "corp", "--allow-shrink")
+
+    run = SyncRun.objects.get(source=source)
+    assert run.trigger == SyncRun.Trigger.COMMAND
+    assert run.allow_shrink is True
+    assert f"Run #{run.pk} of corp is queued." in out
+
+
+def test_sync_directory_wait_gives_up_after_the_timeout_with_exit_code_2(
+    no_celery_worker,
+):
+    DirectorySourceFactory(name="corp")
+
+    with pytest.raises(CommandError, match="still queued after 1 s") as raised:
+        run_command(
+            "sync_directory", "corp", "--wait", "--timeout", "1", "--interval", "0.2"
+        )
+
+    assert raised.value.returncode == 2
+
+
+@pytest.mark.worker
+def test_sync_directory_wait_reports_a_failed_run_with_its_reason(celery_worker):
+    DirectorySourceFactory(
+        name="corp",
+        server_urls="ldaps://127.0.0.1:1",
+        bind_password="",
+        bind_password_env="FWCONSOLE_TEST_UNSET_BIND_PASSWORD",
+    )
+
+    with pytest.raises(CommandError) as raised:
+        run_command("sync_directory", "corp", "--wait", "--timeout", "60")
+
+    message = str(raised.value)
+    assert raised.value.returncode == 1
+    assert "failed" in message
+    assert "FWCONSOLE_TEST_UNSET_BIND_PASSWORD" in message
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.FAILED
+    assert run.trigger == SyncRun.Trigger.COMMAND
