@@ -145,12 +145,12 @@ def _evaluation(ctx, rungs, final, network, user):
         summary = decider.summary
     else:
         for rung in visited:
-            if rung.outcome == Outcome.UNKNOWN or rung.is_conflict:
+            ambiguous = rung.outcome == Outcome.UNKNOWN or rung.is_conflict
+            if ambiguous or rung is network_decider:
                 deciding.append(rung.key)
+            if ambiguous:
                 named = [f"{rung.title}: {reason}" for reason in rung.unknowns]
                 reasons += named or [f"{rung.title}: {rung.summary}"]
-        if network_decider.key not in deciding:
-            deciding.append(network_decider.key)
         summary = "The answer depends on what the console does not know: " + "; ".join(
             reasons or ["see the rungs"]
         )
