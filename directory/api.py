@@ -58,7 +58,7 @@ class DirectorySourceViewSet(RoleAPIMixin, viewsets.ReadOnlyModelViewSet):
         "running for this source.",
     )
     @action(detail=True, methods=["post"])
-    def sync(self, request, pk=None):
+    def sync(self, request, *args, **kwargs):
         source = self.get_object()
         serializer = SyncRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -136,7 +136,7 @@ class GroupViewSet(ObjectViewSetBase):
         responses=NestedMemberSerializer(many=True),
     )
     @action(detail=True, methods=["get"], url_path="members", filterset_class=None)
-    def nested_members(self, request, pk=None):
+    def nested_members(self, request, *args, **kwargs):
         group = self.get_object()
         transitive = request.query_params.get("transitive", "true").lower() not in (
             "0",

@@ -190,3 +190,15 @@ def test_schema_of_the_directory_api_generates_without_warnings(capsys):
     source_fields = schema["components"]["schemas"]["DirectorySource"]["properties"]
     assert "bind_password" not in source_fields
     assert "has_bind_password" in source_fields
+
+
+def test_actions_answer_with_a_format_suffix(admin_client):
+    group = GroupFactory()
+    source = group.source
+
+    members = admin_client.get(f"/api/directory/groups/{group.pk}/members.json")
+    sync = admin_client.post(f"/api/directory/sources/{source.pk}/sync.json")
+
+    assert members.status_code == 200
+    assert members["Content-Type"] == "application/json"
+    assert sync.status_code == 202
