@@ -41,6 +41,7 @@ def exposure_chart(data, limit=EXPOSURE_CHART_SERVERS):
                 "firewall_off": exposure.firewall_off,
                 "open": exposure.open_count,
                 "bypass": exposure.bypass_count,
+                "conflict": exposure.conflict_count,
                 "exceptions": exposure.exception_total,
                 **{
                     kind.replace("-", "_"): exposure.exception_count(kind)

@@ -15,7 +15,9 @@ user, no assumption) and counting only certain answers:
    computer authorization list is refused at the IPsec layer too.
 2. Firewall state of the server's active profile: off admits every machine
    not dropped above ("open"); later-era "block all connections" admits
-   nobody, not even through a bypass.
+   nobody, not even through a bypass. With XP-era "don't allow exceptions"
+   Microsoft's texts conflict on whether the bypass still applies: the
+   machines it would admit are kept apart as in conflict, not counted.
 3. Bypass: the machine is listed (directly or through nested groups,
    primary groups included), not refused by a deny entry, and negotiated
    Kerberos IPsec with the server. A later-era rule that also authorizes
@@ -126,6 +128,7 @@ class ServerExposure:
     bypass_policy: object = None
     listed: list = field(default_factory=list)
     bypass_ids: frozenset = frozenset()
+    conflict_ids: frozenset = frozenset()
     exceptions: list = field(default_factory=list)
     exception_ids: dict = field(default_factory=dict)
 
@@ -145,6 +148,10 @@ class ServerExposure:
     @property
     def bypass_count(self):
         return len(self.bypass_ids)
+
+    @property
+    def conflict_count(self):
+        return len(self.conflict_ids)
 
     def exception_count(self, scope_kind):
         return len(self.exception_ids.get(scope_kind, ()))
@@ -331,7 +338,11 @@ class ExposureCalculator:
                 listed[entry.sid] = item
                 admitted |= (item.machine_ids - denied) & negotiated
         row.listed = sorted(listed.values(), key=lambda item: item.label.casefold())
-        row.bypass_ids = frozenset(admitted - row.dropped_ids)
+        admitted = frozenset(admitted - row.dropped_ids)
+        if config.era == Era.XP and row.state == FirewallState.SHIELDED:
+            row.conflict_ids = admitted
+        else:
+            row.bypass_ids = admitted
 
     def _rules_in_force(self, config, profile):
         """Return (rule, policy) pairs of enabled allow exceptions with a scope."""

@@ -102,6 +102,9 @@ def exposure_listing(data):
                     Link(exposure.open_count, links["open"])
                     if exposure.firewall_off
                     else 0,
+                    Link(exposure.conflict_count, links["bypass"])
+                    if exposure.conflict_count
+                    else 0,
                 ]
             )
         return rows
@@ -119,6 +122,7 @@ def exposure_listing(data):
             *(f"Exceptions: {SCOPE_LABELS[kind]}" for kind in SCOPE_KINDS),
             "Exception machines",
             "Open (firewall off)",
+            "Bypass in conflict",
         ),
         items=ranked_exposures(data),
         render=render,
@@ -143,9 +147,10 @@ def bypass_machines_listing(data, server_pk, sid=""):
         listed = [item for item in listed if item.sid == sid]
         if not listed:
             raise Http404("That SID is not on this server's bypass list.")
+    admitted = exposure.bypass_ids | exposure.conflict_ids
     through = {}
     for item in listed:
-        for machine_id in item.machine_ids & exposure.bypass_ids:
+        for machine_id in item.machine_ids & admitted:
             through.setdefault(machine_id, item)
     items = sorted(through.items(), key=lambda pair: facts.label(pair[0]).casefold())
 
@@ -171,14 +176,23 @@ def bypass_machines_listing(data, server_pk, sid=""):
     title = f"Machines {server.name} admits through its bypass"
     if sid:
         title += f" via {listed[0].label}"
+    description = (
+        "Enabled computer accounts on the bypass list, directly or through nested "
+        "groups (primary groups included), minus deny entries, that negotiate "
+        "Kerberos IPsec with the server."
+    )
+    if exposure.conflict_ids:
+        description += (
+            " \"Don't allow exceptions\" is on: Microsoft's texts conflict on "
+            "whether these machines still bypass the firewall."
+        )
     return Listing(
         title=title,
         filename=f"bypass-{server.name}.csv",
         columns=("Computer", "Operating system", "Listed as", "Membership chain"),
         items=items,
         render=render,
-        description="Enabled computer accounts on the bypass list, directly or "
-        "through nested groups (primary groups included), minus deny entries.",
+        description=description,
     )
 
 
