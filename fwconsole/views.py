@@ -1,7 +1,9 @@
 """Views of the project package: sign-in, health and the shared error page."""
 
+import django_filters
 from auditlog.models import LogEntry
 from django.contrib.auth import views as auth_views
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from health_check.views import HealthCheckView
@@ -28,11 +30,52 @@ def permission_denied(request, exception=None):
     return render(request, "fwconsole/no_role.html", {"reason": reason}, status=403)
 
 
+class ChangeLogFilter(django_filters.FilterSet):
+    """Narrow the change log by kind of object, action, author, name and date."""
+
+    q = django_filters.CharFilter(
+        field_name="object_repr", lookup_expr="icontains", label="Object name"
+    )
+    content_type = django_filters.ModelChoiceFilter(
+        queryset=ContentType.objects.filter(
+            pk__in=LogEntry.objects.values("content_type")
+        ).order_by("app_label", "model"),
+        label="Kind",
+    )
+    action = django_filters.ChoiceFilter(choices=LogEntry.Action.choices)
+    actor = django_filters.CharFilter(
+        field_name="actor__username", lookup_expr="iexact", label="Who"
+    )
+    since = django_filters.DateFilter(
+        field_name="timestamp", lookup_expr="date__gte", label="From (date)"
+    )
+    until = django_filters.DateFilter(
+        field_name="timestamp", lookup_expr="date__lte", label="Until (date)"
+    )
+
+    class Meta:
+        model = LogEntry
+        fields = ["q", "content_type", "action", "actor", "since", "until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.form.fields.items():
+            css = (
+                "form-select" if name in ("content_type", "action") else "form-control"
+            )
+            field.widget.attrs["class"] = f"{css} form-control-sm"
+            if name in ("since", "until"):
+                field.widget.input_type = "date"
+
+
 @role_required(Role.VIEWER)
 def changelog_view(request):
-    """List every recorded change to console objects, newest first."""
+    """List every recorded change to console objects, newest first, filterable."""
     entries = LogEntry.objects.select_related("actor", "content_type").order_by(
-        "-timestamp"
+        "-timestamp", "-pk"
     )
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "fwconsole/changelog.html", {"page": page})
+    changes = ChangeLogFilter(request.GET, queryset=entries)
+    page = Paginator(changes.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "fwconsole/changelog.html", {"page": page, "filter": changes}
+    )
