@@ -70,7 +70,10 @@ def describe(exc):
             text += f": {exc.message.strip()}"
         return text
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate not trusted: {exc.verify_message}"
+        # ldap3 re-raises the SSL error as a class mixing in the original one,
+        # without its attributes: fall back to the text.
+        reason = getattr(exc, "verify_message", None) or str(exc).strip()
+        return f"certificate not trusted: {reason}"
     text = str(exc).strip() or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
 
