@@ -379,3 +379,40 @@ def test_source_list_query_count_does_not_grow_with_sources(
     with django_assert_max_num_queries(8):
         response = admin_client.get(reverse("directory:source_list"))
     assert response.status_code == 200
+
+
+def schedule_of(source):
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.filter(name=f"directory-sync-{source.pk}").first()
+
+
+def test_saving_a_source_keeps_its_beat_schedule_in_step(admin_client):
+    admin_client.post(
+        reverse("directory:source_create"),
+        {**VALID_FORM, "sync_interval_minutes": "30"},
+    )
+    source = DirectorySource.objects.get(name="corp")
+    assert schedule_of(source).interval.every == 30
+
+    admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        edit_data(source, sync_interval_minutes="120"),
+    )
+    assert schedule_of(source).interval.every == 120
+
+    admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        edit_data(source, sync_interval_minutes="0"),
+    )
+    assert schedule_of(source) is None
+
+
+def test_deleting_a_source_removes_its_schedule(admin_client):
+    admin_client.post(reverse("directory:source_create"), VALID_FORM)
+    source = DirectorySource.objects.get(name="corp")
+    assert schedule_of(source) is not None
+
+    admin_client.post(reverse("directory:source_delete", args=[source.pk]))
+
+    assert schedule_of(source) is None
