@@ -60,33 +60,44 @@ def samba_ou(samba_env, samba_conn):
 @pytest.fixture
 def ad_proxy(samba_env):
     """A proxy enforcing Windows' MaxPageSize 1000 and MaxValRange 1500."""
-    proxy = AdLimitsProxy(
-        samba_env["FWCONSOLE_SAMBA_ADDRESS"],
-        ca_file=samba_env["FWCONSOLE_SAMBA_CA_FILE"],
-        cert_file=samba_env["FWCONSOLE_SAMBA_TLS_CERT"],
-        key_file=samba_env["FWCONSOLE_SAMBA_TLS_KEY"],
-    ).start()
+    proxy = make_proxy(samba_env)
     yield proxy
     proxy.stop()
+    assert proxy.errors == []
+
+
+def make_samba_source(env, base_dn, *, url=None, name=None, **fields):
+    """Create an AD source that reads the DC (or a proxy in front of it)."""
+    values = {
+        "kind": DirectorySource.Kind.ACTIVE_DIRECTORY,
+        "server_urls": url or env["FWCONSOLE_SAMBA_URL"],
+        "ca_file": env["FWCONSOLE_SAMBA_CA_FILE"],
+        "bind_dn": env["FWCONSOLE_SAMBA_ADMIN_DN"],
+        "bind_password": env["FWCONSOLE_SAMBA_ADMIN_PASSWORD"],
+        "base_dn": base_dn,
+        "timeout_seconds": 20,
+        **fields,
+    }
+    name = name or f"dc-{uuid.uuid4().hex[:8]}"
+    return DirectorySource.objects.create(name=name, **values)
+
+
+def make_proxy(env, **limits):
+    """Start an AD-limits proxy in front of the DC."""
+    return AdLimitsProxy(
+        env["FWCONSOLE_SAMBA_ADDRESS"],
+        ca_file=env["FWCONSOLE_SAMBA_CA_FILE"],
+        cert_file=env["FWCONSOLE_SAMBA_TLS_CERT"],
+        key_file=env["FWCONSOLE_SAMBA_TLS_KEY"],
+        **limits,
+    ).start()
 
 
 @pytest.fixture
 def samba_source(samba_env):
     """Return a factory of AD sources reading the DC (or a proxy in front of it)."""
 
-    def make(base_dn, *, url=None, name=None, **fields):
-        values = {
-            "kind": DirectorySource.Kind.ACTIVE_DIRECTORY,
-            "server_urls": url or samba_env["FWCONSOLE_SAMBA_URL"],
-            "ca_file": samba_env["FWCONSOLE_SAMBA_CA_FILE"],
-            "bind_dn": samba_env["FWCONSOLE_SAMBA_ADMIN_DN"],
-            "bind_password": samba_env["FWCONSOLE_SAMBA_ADMIN_PASSWORD"],
-            "base_dn": base_dn,
-            "timeout_seconds": 20,
-            **fields,
-        }
-        return DirectorySource.objects.create(
-            name=name or f"dc-{uuid.uuid4().hex[:8]}", **values
-        )
+    def make(base_dn, **fields):
+        return make_samba_source(samba_env, base_dn, **fields)
 
     return make

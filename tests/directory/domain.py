@@ -11,8 +11,9 @@ import ldap3
 
 from tests.directory import samba
 
-DOMAIN_OU = "dirsync-domain-v1"
-MARKER = "fwconsole test domain v1 complete"
+DOMAIN_OU = "dirsync-domain-v2"
+BULK_OU = "dirsync-bulk-v2"
+MARKER = "fwconsole test domain v2 complete"
 BULK_COMPUTERS = 1600
 
 
@@ -23,6 +24,9 @@ class Domain:
         self.env = env
         self.dns_domain = env["FWCONSOLE_SAMBA_REALM"].lower()
         self.base = f"OU={DOMAIN_OU},{env['FWCONSOLE_SAMBA_BASE_DN']}"
+        # The 1,600-member group lives apart: the DC's in-chain query costs
+        # time per object under its search base.
+        self.bulk_base = f"OU={BULK_OU},{env['FWCONSOLE_SAMBA_BASE_DN']}"
         self.dn = {}
 
     def ou(self, *names):
@@ -30,6 +34,11 @@ class Domain:
 
     def at(self, key, cn, *ous):
         dn = ",".join([samba.rdn("CN", cn), self.ou(*ous)])
+        self.dn[key] = dn
+        return dn
+
+    def in_bulk(self, key, cn):
+        dn = f"{samba.rdn('CN', cn)},{self.bulk_base}"
         self.dn[key] = dn
         return dn
 
@@ -106,13 +115,13 @@ def _layout(domain):
     group("RD-Team", cn="R+D Team")
     group("Staff-All", cn="Staff, All")
     group("Servers-Admins", cn="Servers+Admins")
-    group("Bulk-All")
-    group("FW-Bypass-Bulk")
+    for name in ("Bulk-All", "FW-Bypass-Bulk"):
+        entries.append((d.in_bulk(name, name), *samba.group_attrs(name)))
 
     bulk = []
     for number in range(BULK_COMPUTERS):
         name = f"BULK-{number:04}"
-        dn = d.at(name, name, "Bulk")
+        dn = d.in_bulk(name, name)
         classes, attrs = samba.computer_attrs(name, dns_domain=d.dns_domain)
         bulk.append(dn)
         entries.append((dn, classes, attrs))
@@ -146,7 +155,7 @@ def _layout(domain):
         ],
         "Servers-Admins": [n["SRV-01"], n["SRV-02"], n["asmith"], n["WS-ÆRØ-01"]],
         "Bulk-All": bulk,
-        "FW-Bypass-Bulk": [n["Bulk-All"], n["SRV-03"]],
+        "FW-Bypass-Bulk": [n["Bulk-All"], n["BULK-0000"]],
     }
     primary = {
         "KIOSK-01": "Kiosk-Computers",

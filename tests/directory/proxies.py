@@ -112,6 +112,7 @@ class SearchState:
         self.paged = paged
         self.entries = 0
         self.truncated = False
+        self.capped = False
 
 
 def _rewrite_request(raw, max_page_size):
@@ -148,11 +149,11 @@ def _rewrite_request(raw, max_page_size):
             if oid == PAGED_RESULTS_OID:
                 paged = True
                 value = parts[-1]
-                inner = value[3]
+                inner = controls[value[1] : value[2]]
                 _, v_start, v_end = read_tlv(inner, 0)
                 size_part, cookie_part = list(children(inner, v_start, v_end))
-                size = int.from_bytes(inner[size_part[1] : size_part[2]], "big")
-                size = min(size, max_page_size)
+                asked = int.from_bytes(inner[size_part[1] : size_part[2]], "big")
+                size = min(asked, max_page_size)
                 new_value = tlv(0x30, integer(size) + cookie_part[3])
                 control = tlv(
                     0x30,
@@ -160,9 +161,9 @@ def _rewrite_request(raw, max_page_size):
                 )
             rebuilt.append(control)
         new_controls = tlv(controls[0], b"".join(rebuilt))
-    return build_message(message_id, new_operation, new_controls), SearchState(
-        member_range, paged
-    )
+    state = SearchState(member_range, paged)
+    state.capped = paged and size < asked
+    return build_message(message_id, new_operation, new_controls), state
 
 
 def _ranged_entry(raw, state, max_val_range):
@@ -240,6 +241,9 @@ class AdLimitsProxy:
         self.after_entries = 0
         self.entries_sent = 0
         self.searches = 0
+        self.ranged_answers = 0
+        self.capped_pages = 0
+        self.truncated_searches = 0
         self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.server_context.load_cert_chain(cert_file, key_file)
         self.client_context = ssl.create_default_context(cafile=ca_file)
@@ -248,6 +252,7 @@ class AdLimitsProxy:
         self.server = None
         self.port = None
         self.connections = set()
+        self.errors = []
 
     @property
     def url(self):
@@ -278,7 +283,11 @@ class AdLimitsProxy:
             self.server.close()
             for writer in list(self.connections):
                 writer.transport.abort()
-            await asyncio.sleep(0)
+            current = asyncio.current_task()
+            pending = [task for task in asyncio.all_tasks() if task is not current]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -305,9 +314,13 @@ class AdLimitsProxy:
                 self._responses(upstream_reader, client_writer, searches)
             ),
         ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                # A bug in the proxy must fail the test, not look like an outage.
+                self.errors.append(task.exception())
         for writer in (client_writer, upstream_writer):
             self.connections.discard(writer)
             writer.transport.abort()
@@ -329,6 +342,7 @@ class AdLimitsProxy:
                     await client_writer.drain()
                     continue
                 raw, state = _rewrite_request(raw, self.max_page_size)
+                self.capped_pages += state.capped
                 searches[message_id] = state
             upstream_writer.write(raw)
             await upstream_writer.drain()
@@ -356,11 +370,14 @@ class AdLimitsProxy:
                 if not state.paged and state.entries > self.max_page_size:
                     state.truncated = True
                     continue
-                raw = _ranged_entry(raw, state, self.max_val_range)
+                rewritten = _ranged_entry(raw, state, self.max_val_range)
+                self.ranged_answers += rewritten is not raw
+                raw = rewritten
                 self.entries_sent += 1
             elif state is not None and tag == SEARCH_DONE:
                 searches.pop(message_id, None)
                 if state.truncated:
+                    self.truncated_searches += 1
                     raw = _with_result_code(raw, SIZE_LIMIT_EXCEEDED)
             client_writer.write(raw)
             await client_writer.drain()
