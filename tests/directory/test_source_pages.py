@@ -136,6 +136,14 @@ def test_password_never_appears_in_pages_api_or_logs(admin_client, caplog):
     assert response.status_code == 200
     assert BIND_PASSWORD not in response.content.decode()
 
+    admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        {**VALID_FORM, "bind_password": BIND_PASSWORD + "-rotated"},
+    )
+    changelog = admin_client.get(reverse("changelog")).content.decode()
+    assert "corp" in changelog
+    assert BIND_PASSWORD not in changelog
+
     assert BIND_PASSWORD not in caplog.text
     for record in caplog.records:
         assert BIND_PASSWORD not in str(record.args)
