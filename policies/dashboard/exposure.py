@@ -59,7 +59,7 @@ from policies.models import (
     IPsecPolicy,
 )
 from policies.ports import PortSet, PortSpecError, parse_ports
-from policies.scopes import ScopeError, interface_networks, parse_scope
+from policies.scopes import ScopeError, parse_scope
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +188,8 @@ class ServerExposure:
 class ExposureCalculator:
     """Computes ServerExposure rows, sharing work between servers."""
 
-    def __init__(self, facts, ipsec_by_server):
+    def __init__(self, facts):
         self.facts = facts
-        self.ipsec_by_server = ipsec_by_server
         self._principal_machines = {}
         self._scope_machines = {}
         self._ipsec_views = {}
@@ -223,12 +222,12 @@ class ExposureCalculator:
             found |= self.computers_of(entry.sid)
         return found
 
-    def exposure(self, server, config):
-        """Return the ServerExposure of one server from its configuration."""
+    def exposure(self, info):
+        """Return the ServerExposure of one server of the what-if snapshot."""
+        server, config, interfaces = info.server, info.config, info.interfaces
         profile = server.active_profile
         state = config.state(profile).value if profile in config.profiles else ""
-        interfaces = interface_networks(server.addresses.all())
-        ipsec = self.ipsec_view(server.pk, interfaces)
+        ipsec = self.ipsec_view(info.ipsec, interfaces)
         dropped = set(ipsec.dropped_ids)
         if config.era == Era.ADVANCED:
             dropped |= ipsec.negotiated_ids - self._authorized(config)
@@ -248,9 +247,8 @@ class ExposureCalculator:
             self._add_exceptions(row, config, profile, interfaces)
         return row
 
-    def ipsec_view(self, server_pk, interfaces):
+    def ipsec_view(self, infos, interfaces):
         """Follow the IPsec rung for every machine with one server."""
-        infos = self.ipsec_by_server.get(server_pk, ())
         key = tuple(info.policy.pk for info in infos)
         key += tuple(str(network) for network in interfaces)
         if key in self._ipsec_views:
@@ -442,7 +440,7 @@ def _is_closed(rule, closed):
     )
 
 
-def server_exposures(servers, configs, facts, ipsec_by_server):
-    """Return a ServerExposure per server, in the servers' order."""
-    calculator = ExposureCalculator(facts, ipsec_by_server)
-    return [calculator.exposure(server, configs[server.pk]) for server in servers]
+def server_exposures(server_infos, facts):
+    """Return a ServerExposure per snapshot ServerInfo, in the same order."""
+    calculator = ExposureCalculator(facts)
+    return [calculator.exposure(info) for info in server_infos]

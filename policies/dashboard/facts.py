@@ -1,24 +1,25 @@
-"""What the dashboard reads from the directory, loaded once per page.
+"""What the dashboard reads from the directory, taken from the what-if snapshot.
 
-Every figure is computed from one ``DirectoryFacts``: the membership graph (the
-cached one the evaluator uses), the live computer accounts with the few fields
-the findings need, an index of their known addresses, and the accounts that
-the policies name by SID. Loading takes a fixed number of queries whatever
-the size of the directory.
+The what-if evaluator keeps one in-memory snapshot of the directory and the
+policies per process (policies.evaluator.snapshot), reloaded only when the
+stored data changes. The dashboard builds its ``DirectoryFacts`` from that
+same snapshot, adding only what the evaluator does not need: the computers'
+last logon. Every account (users and deleted objects included) is in the
+snapshot, so naming the accounts of a list page reads nothing more.
 """
 
 import bisect
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from netaddr import AddrFormatError, IPAddress
 
-from directory.graph import current_graph
 from directory.models import DirectoryObject
 
 logger = logging.getLogger(__name__)
 
 COMPUTER = DirectoryObject.Kind.COMPUTER
+GROUP = DirectoryObject.Kind.GROUP
 
 # Operating systems that cannot authenticate a user at the IPsec layer: AuthIP
 # arrived with Vista / Server 2008, so XP, Server 2003 and older only ever
@@ -127,38 +128,51 @@ class AddressIndex:
 
 @dataclass
 class DirectoryFacts:
-    """The directory as the dashboard sees it for one page."""
+    """The directory as the dashboard sees it: the snapshot plus last logons."""
 
-    graph: object
+    snapshot: object
     computers: dict
-    group_labels: dict
     addresses: AddressIndex
-    principals: dict
+    _members: dict = field(default_factory=dict)
+    _principals: dict = field(default_factory=dict)
+
+    @property
+    def graph(self):
+        return self.snapshot.graph
+
+    @property
+    def accounts(self):
+        return self.snapshot.accounts
 
     @property
     def enabled_computer_ids(self):
         return {pk for pk, facts in self.computers.items() if facts.enabled}
 
     def label(self, pk):
-        """Return the display label of a live computer or group ('' if unknown)."""
-        computer = self.computers.get(pk)
-        if computer is not None:
-            return computer.label
-        return self.group_labels.get(pk, "")
+        """Return the display label of any directory object ('' if unknown)."""
+        account = self.accounts.get(pk)
+        return account.label if account is not None else ""
 
     def labels_for(self, ids):
-        """Return {pk: label} for objects, reading those not loaded (users, deleted)."""
-        labels = {pk: self.label(pk) for pk in ids}
-        missing = [pk for pk, label in labels.items() if not label]
-        labels.update(object_labels(missing))
-        return labels
+        """Return {pk: label} for directory objects."""
+        return {pk: self.label(pk) for pk in ids}
 
     def principal(self, sid):
         """Return the live (or, failing that, deleted) object with this SID."""
-        return self.principals.get(sid)
-
-    def __post_init__(self):
-        self._members = {}
+        if sid not in self._principals:
+            found = None
+            for pk in sorted(self.snapshot.by_sid.get(sid, ())):
+                account = self.accounts[pk]
+                if found is None or (found.deleted and not account.deleted):
+                    found = Principal(
+                        pk=account.pk,
+                        sid=sid,
+                        kind=account.kind,
+                        label=account.label,
+                        deleted=account.deleted,
+                    )
+            self._principals[sid] = found
+        return self._principals[sid]
 
     def members(self, group_id):
         """Return {member id: Chain} of the group at any depth (cached)."""
@@ -176,90 +190,32 @@ class DirectoryFacts:
             return set()
         if principal.kind == COMPUTER:
             return {principal.pk} & self.computers.keys()
-        if principal.kind != DirectoryObject.Kind.GROUP:
+        if principal.kind != GROUP:
             return set()
         return self.members(principal.pk).keys() & self.computers.keys()
 
 
-def load_directory_facts(sids):
-    """Load the graph, the live computers and the objects named by these SIDs."""
-    graph = current_graph()
-
+def directory_facts(snapshot):
+    """Build the dashboard's facts from a what-if snapshot (one query)."""
+    last_logons = dict(
+        DirectoryObject.objects.filter(
+            kind=COMPUTER, deleted_at__isnull=True, last_logon__isnull=False
+        ).values_list("pk", "last_logon")
+    )
     computers = {}
     addresses = []
-    rows = DirectoryObject.objects.filter(
-        kind=COMPUTER, deleted_at__isnull=True
-    ).values_list(
-        "pk",
-        "name",
-        "sam_account_name",
-        "enabled",
-        "last_logon",
-        "operating_system",
-        "addresses",
-    )
-    for pk, name, sam_account_name, enabled, last_logon, system, known in rows:
-        label = sam_account_name.removesuffix("$") or name
-        computers[pk] = ComputerFacts(pk, label, enabled, last_logon, system)
-        if known:
-            addresses.append((pk, known))
-
-    groups = DirectoryObject.objects.filter(
-        kind=DirectoryObject.Kind.GROUP, deleted_at__isnull=True
-    ).values_list("pk", "name", "sam_account_name")
-    return DirectoryFacts(
-        graph=graph,
-        computers=computers,
-        group_labels={pk: sam or name for pk, name, sam in groups},
-        addresses=AddressIndex(addresses),
-        principals=load_principals(sids),
-    )
-
-
-def display_label(kind, name, sam_account_name):
-    """Return how the console names an account: sAMAccountName without $, or RDN."""
-    if kind == COMPUTER:
-        return sam_account_name.removesuffix("$") or name
-    return sam_account_name or name
-
-
-# Above this many ids one query reads every object instead of passing the ids
-# as parameters (SQLite caps the number of parameters of one statement).
-LABELS_BY_ID_LIMIT = 5000
-
-
-def object_labels(ids):
-    """Return {pk: label} for the given directory objects (one query)."""
-    ids = set(ids)
-    if not ids:
-        return {}
-    rows = DirectoryObject.objects.all()
-    if len(ids) <= LABELS_BY_ID_LIMIT:
-        rows = rows.filter(pk__in=list(ids))
-    rows = rows.values_list("pk", "kind", "name", "sam_account_name")
-    return {
-        pk: display_label(kind, name, sam)
-        for pk, kind, name, sam in rows.iterator(chunk_size=5000)
-        if pk in ids
-    }
-
-
-def load_principals(sids):
-    """Return {sid: Principal}, preferring a live object over a deleted one."""
-    principals = {}
-    rows = (
-        DirectoryObject.objects.filter(sid__in=set(sids))
-        .order_by("pk")
-        .values_list("pk", "sid", "kind", "name", "sam_account_name", "deleted_at")
-    )
-    for pk, sid, kind, name, sam_account_name, deleted_at in rows:
-        if sid in principals and not principals[sid].deleted:
+    for account in snapshot.accounts.values():
+        if not account.is_computer or account.deleted:
             continue
-        principals[sid] = Principal(
-            pk=pk,
-            sid=sid,
-            kind=kind,
-            label=display_label(kind, name, sam_account_name),
-            deleted=deleted_at is not None,
+        computers[account.pk] = ComputerFacts(
+            pk=account.pk,
+            label=account.label,
+            enabled=account.enabled,
+            last_logon=last_logons.get(account.pk),
+            operating_system=account.operating_system,
         )
-    return principals
+        if account.addresses:
+            addresses.append((account.pk, account.addresses))
+    return DirectoryFacts(
+        snapshot=snapshot, computers=computers, addresses=AddressIndex(addresses)
+    )

@@ -169,10 +169,17 @@ def _server_link(server):
     return Link(server.name, server.get_absolute_url())
 
 
+def policy_url(policy):
+    """The page of a policy; a local policy's page is its server's (no query)."""
+    if policy.local_server_id:
+        return reverse("policies:server_detail", args=[policy.local_server_id])
+    return policy.get_absolute_url()
+
+
 def _policy_link(policy):
     if policy is None:
         return "Windows default"
-    return Link(str(policy), policy.get_absolute_url())
+    return Link(str(policy), policy_url(policy))
 
 
 def _servers_text(servers):

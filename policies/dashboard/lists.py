@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from directory.models import DirectoryObject
 from policies.dashboard.exposure import SCOPE_KINDS, SCOPE_LABELS
+from policies.dashboard.findings import policy_url
 from policies.dashboard.listing import Link, Listing
 from policies.models import FirewallRule, FirewallState
 
@@ -253,7 +254,7 @@ def any_exceptions_listing(data):
                 Link(exposure.server.name, exposure.server.get_absolute_url()),
                 item.rule.name,
                 service_text(item.rule),
-                Link(str(item.policy), item.policy.get_absolute_url()),
+                Link(str(item.policy), policy_url(item.policy)),
                 len(item.machine_ids[SCOPE_KINDS[0]]),
             ]
             for exposure, item in page

@@ -1,11 +1,16 @@
 """Reads behind the dashboard: sync health, exposure, membership trends, risks.
 
-``dashboard_data()`` loads everything the home page and its lists need in a
-fixed number of queries, whatever the number of servers, machines or groups:
-the effective configuration of every server, the cached membership graph,
-the live computers and the accounts the policies name by SID.
+``dashboard_data()`` returns everything the home page, its charts and its
+lists show, built from the what-if evaluator's snapshot of the directory and
+the policies (so both answer from the same data) and kept per process until
+the data, the risk thresholds or the minute change. Checking for a change and
+reading what is live (sync runs, recent membership changes, size samples)
+takes a fixed number of queries whatever the size of the directory.
 """
 
+import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -16,7 +21,7 @@ from django.utils import timezone
 from directory import selectors as directory_selectors
 from directory.models import DirectoryObject, MembershipChange, SyncRun
 from policies.dashboard.exposure import server_exposures
-from policies.dashboard.facts import load_directory_facts
+from policies.dashboard.facts import directory_facts
 from policies.dashboard.findings import (
     KINDS,
     KINDS_BY_SLUG,
@@ -26,20 +31,19 @@ from policies.dashboard.findings import (
 )
 from policies.dashboard.listing import Listing
 from policies.dashboard.lists import source_objects_url
-from policies.effective import effective_configurations
+from policies.evaluator import current_snapshot
 from policies.models import (
     AccessRequirementGroup,
     AuthorizationEntry,
     BypassEntry,
-    Era,
     GroupSizeSample,
     IPsecClient,
-    IPsecPolicy,
     RiskThresholds,
-    Server,
 )
-from policies.scopes import ScopeError, parse_scope
 
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 60
 RECENT_CHANGES = 10
 CHANGE_WINDOW_DAYS = 30
 SAMPLES_PER_GROUP = 100
@@ -123,38 +127,6 @@ def load_references():
     )
 
 
-@dataclass(frozen=True)
-class IPsecInfo:
-    """An enabled IPsec policy of a server: its client addresses and clients."""
-
-    policy: object
-    scope: object
-    scope_error: str
-    clients: tuple
-
-
-def load_ipsec():
-    """Return {server pk: [IPsecInfo]} in policy name order (the evaluator's order)."""
-    policies = list(
-        IPsecPolicy.objects.filter(enabled=True)
-        .prefetch_related("servers", "clients")
-        .order_by("name", "pk")
-    )
-    by_server = {}
-    for policy in policies:
-        scope, error = None, ""
-        if policy.client_addresses.strip():
-            try:
-                scope = parse_scope(policy.client_addresses, Era.ADVANCED)
-            except ScopeError as exc:
-                error = str(exc)
-        clients = tuple(sorted(policy.clients.all(), key=lambda client: client.pk))
-        info = IPsecInfo(policy, scope, error, clients)
-        for server in policy.servers.all():
-            by_server.setdefault(server.pk, []).append(info)
-    return by_server
-
-
 @dataclass
 class ReferencedGroup:
     """A group that a bypass list or an access requirement names."""
@@ -175,18 +147,25 @@ class ReferencedGroup:
 
 
 class DashboardData:
-    """Everything the dashboard shows, computed once per request."""
+    """Everything the dashboard shows that follows from the stored data.
 
-    def __init__(self, now=None):
+    Built from the what-if snapshot and the risk thresholds; ``dashboard_data``
+    keeps one per process and rebuilds it when either changes (or after
+    CACHE_SECONDS, since inactivity is measured against the clock).
+    """
+
+    def __init__(self, snapshot, thresholds, now=None):
         self.now = now or timezone.now()
-        self.thresholds = RiskThresholds.current()
-        self.servers = list(Server.objects.prefetch_related("addresses"))
-        self.configs = effective_configurations(self.servers)
-        self.references = load_references()
-        self.facts = load_directory_facts(self.references.sids())
-        self.exposures = server_exposures(
-            self.servers, self.configs, self.facts, load_ipsec()
+        self.snapshot = snapshot
+        self.thresholds = thresholds
+        infos = sorted(
+            snapshot.servers.values(), key=lambda info: info.server.name.casefold()
         )
+        self.servers = [info.server for info in infos]
+        self.configs = {info.server.pk: info.config for info in infos}
+        self.references = load_references()
+        self.facts = directory_facts(snapshot)
+        self.exposures = server_exposures(infos, self.facts)
         self.risk = RiskContext(
             servers=self.servers,
             configs=self.configs,
@@ -198,6 +177,14 @@ class DashboardData:
         )
         self._findings = {}
         self._finders = finders(self.facts)
+
+    def warm(self):
+        """Compute every lazily computed figure now, once, for all requests."""
+        for _ in self.finding_counts:
+            pass
+        for _ in self.referenced_groups:
+            pass
+        return self
 
     def exposure_of(self, server_pk):
         return next(item for item in self.exposures if item.server.pk == server_pk)
@@ -283,10 +270,44 @@ class DashboardData:
             .order_by("-at", "-pk")
         )
 
-    @cached_property
     def recent_change_count(self):
-        since = self.now - timezone.timedelta(days=CHANGE_WINDOW_DAYS)
+        """Count the changes of the watched groups in the last CHANGE_WINDOW_DAYS."""
+        since = timezone.now() - timezone.timedelta(days=CHANGE_WINDOW_DAYS)
         return self.changes().filter(at__gte=since).count()
+
+
+_lock = threading.Lock()
+_cache = {"key": None, "built": None, "data": None}
+
+
+def dashboard_data():
+    """Return the DashboardData of the stored data, rebuilt only when it changed."""
+    snapshot = current_snapshot()
+    thresholds = RiskThresholds.current()
+    key = (snapshot.version, thresholds.broad_group_size, thresholds.inactive_days)
+    now = timezone.now()
+    with _lock:
+        fresh = _cache["built"] and (now - _cache["built"]).total_seconds() < (
+            CACHE_SECONDS
+        )
+        if _cache["key"] != key or not fresh:
+            started = time.perf_counter()
+            _cache["data"] = DashboardData(snapshot, thresholds, now).warm()
+            _cache["key"] = key
+            _cache["built"] = now
+            logger.info(
+                "Built the dashboard in %.2f s: %d servers, %d computers",
+                time.perf_counter() - started,
+                len(_cache["data"].servers),
+                len(_cache["data"].facts.computers),
+            )
+        return _cache["data"]
+
+
+def forget_dashboard():
+    """Drop the cached dashboard (the next call rebuilds it)."""
+    with _lock:
+        _cache.update(key=None, built=None, data=None)
 
 
 def group_size_samples(group_ids):

@@ -1,7 +1,7 @@
 """The dashboard: sync health, bypass exposure, membership over time, risks.
 
-Pages and JSON endpoints stay thin: ``selectors.DashboardData`` computes
-everything once per request, ``lists`` and ``charts`` shape it.
+Pages and JSON endpoints stay thin: ``selectors.dashboard_data`` holds
+everything the stored data implies, ``lists`` and ``charts`` shape it.
 """
 
 from django.contrib import messages
@@ -17,7 +17,7 @@ from policies.dashboard import charts, lists, services
 from policies.dashboard.export import csv_response
 from policies.dashboard.findings import KINDS_BY_SLUG
 from policies.dashboard.forms import RiskThresholdsForm
-from policies.dashboard.selectors import DashboardData, sync_health
+from policies.dashboard.selectors import dashboard_data, sync_health
 from policies.models import RiskThresholds
 
 DASHBOARD_SERVERS = 10
@@ -30,9 +30,9 @@ class DashboardView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        data = DashboardData()
+        data = dashboard_data()
         ranked = lists.ranked_exposures(data)
-        health = sync_health(data.now)
+        health = sync_health()
         context.update(
             data=data,
             health=health,
@@ -82,7 +82,7 @@ class ListingView(RoleRequiredMixin, TemplateView):
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        self.listing = self.get_listing(DashboardData())
+        self.listing = self.get_listing(dashboard_data())
         if request.GET.get("export") == "csv":
             return csv_response(
                 self.listing.filename, self.listing.columns, self.listing.csv_rows()
@@ -168,18 +168,18 @@ class ExposureChartView(ChartView):
         if limit and not limit.isdigit():
             raise Http404("limit must be a number.")
         return charts.exposure_chart(
-            DashboardData(), int(limit) if limit else charts.EXPOSURE_CHART_SERVERS
+            dashboard_data(), int(limit) if limit else charts.EXPOSURE_CHART_SERVERS
         )
 
 
 class GroupSizeChartView(ChartView):
     def chart(self, request):
-        return charts.group_sizes_chart(DashboardData())
+        return charts.group_sizes_chart(dashboard_data())
 
 
 class FindingsChartView(ChartView):
     def chart(self, request):
-        return charts.findings_chart(DashboardData())
+        return charts.findings_chart(dashboard_data())
 
 
 class SyncHealthChartView(ChartView):

@@ -60,7 +60,7 @@ def _addresses(number):
     if number % 13 == 0:
         return []
     address = f"10.{number % 4}.{number // 250 % 250}.{number % 250 + 1}"
-    if number % 17 == 0:
+    if number % 17 == 1:
         return [address, f"10.9.{number // 250 % 250}.{number % 250 + 1}"]
     return [address]
 
@@ -75,7 +75,7 @@ def _computers(source, machines, now):
                 f"PC{number:05d}",
                 10000 + number,
                 enabled=number % 11 != 5,
-                deleted_at=now if number % 23 == 22 else None,
+                deleted_at=now if number % 9 == 8 else None,
                 operating_system=(
                     "Windows XP Professional" if number % 7 == 3 else "Windows 10"
                 ),

@@ -7,7 +7,7 @@ counts as reaching the server are exactly those the evaluator allows.
 
 import pytest
 
-from policies.dashboard.selectors import DashboardData
+from policies.dashboard.selectors import dashboard_data
 from policies.evaluator import Query, evaluate, load_snapshot
 from policies.ports import Service, parse_ports
 from tests.policies.dashboard.generate import TCP_PORTS, generate
@@ -35,7 +35,7 @@ def test_exposure_matches_the_evaluator_machine_by_machine():
     directory, servers = generate(80)
     user = directory["users"][0]
     snapshot = load_snapshot()
-    data = DashboardData()
+    data = dashboard_data()
     machines = sorted(data.facts.computers)
 
     mismatches = []
@@ -70,7 +70,7 @@ def test_exposure_matches_the_evaluator_machine_by_machine():
 
 def test_the_generated_data_reaches_through_every_path():
     generate(80)
-    data = DashboardData()
+    data = dashboard_data()
 
     by_name = {e.server.name: e for e in data.exposures}
     assert by_name["S0-xp"].bypass_count > 0
