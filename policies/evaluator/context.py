@@ -35,6 +35,25 @@ def os_era(operating_system):
     return None
 
 
+def match_addresses(scope, addresses, interfaces):
+    """Match a scope against a client's addresses.
+
+    With several recorded addresses (and none given in the query) the answer
+    is unknown unless every address gets the same answer.
+    """
+    if not addresses:
+        return scope.match(None, interfaces)
+    matches = [scope.match(address, interfaces) for address in addresses]
+    results = {match.result for match in matches}
+    if len(results) == 1:
+        return matches[0]
+    return ScopeMatch(
+        None,
+        f"the client has several addresses ({', '.join(addresses)}) and "
+        f"{scope} does not answer the same for all of them",
+    )
+
+
 def other_era(era):
     return Era.ADVANCED if era == Era.XP else Era.XP
 
@@ -125,23 +144,8 @@ class Context:
         return self.client_era != Era.XP
 
     def scope_match(self, scope):
-        """Match a scope against the client's address(es).
-
-        With several recorded addresses and no address in the query, the
-        answer is unknown unless every address gets the same answer.
-        """
-        interfaces = self.server_info.interfaces
-        if not self.addresses:
-            return scope.match(None, interfaces)
-        matches = [scope.match(address, interfaces) for address in self.addresses]
-        results = {match.result for match in matches}
-        if len(results) == 1:
-            return matches[0]
-        return ScopeMatch(
-            None,
-            f"the client has several addresses ({', '.join(self.addresses)}) and "
-            f"{scope} does not answer the same for all of them",
-        )
+        """Match a scope against the client's address(es) (see match_addresses)."""
+        return match_addresses(scope, self.addresses, self.server_info.interfaces)
 
     def with_service_port(self, protocol, port):
         """A copy of this context asking about another port (same client)."""

@@ -21,7 +21,7 @@ from netaddr import IPNetwork
 from directory.graph import MembershipGraph
 from directory.models import DirectoryObject, DirectorySource, Membership, SyncRun
 from policies import models as policy_models
-from policies.effective import effective_configurations
+from policies.effective import load_policy_settings, policies_by_server, resolve
 from policies.ports import PortSpecError, parse_ports
 from policies.scopes import ScopeError, parse_scope
 
@@ -184,6 +184,7 @@ class ServerInfo:
     listening: list
     requirements: list
     ipsec: list
+    policy_settings: list = field(default_factory=list)
 
     @property
     def era(self):
@@ -300,7 +301,12 @@ def _load_sources():
 
 def _load_servers(snapshot_ports):
     servers = list(policy_models.Server.objects.all())
-    configs = effective_configurations(servers)
+    applying = policies_by_server(servers)
+    policies = {p.pk: p for found in applying.values() for p in found}
+    loaded = load_policy_settings(policies.values())
+    settings = {
+        server.pk: [loaded[p.pk] for p in applying[server.pk]] for server in servers
+    }
     interfaces = defaultdict(list)
     for address in policy_models.ServerAddress.objects.order_by("pk"):
         interfaces[address.server_id].append(
@@ -317,11 +323,12 @@ def _load_servers(snapshot_ports):
     return {
         server.pk: ServerInfo(
             server=server,
-            config=configs[server.pk],
+            config=resolve(server, settings[server.pk]),
             interfaces=interfaces[server.pk],
             listening=listening[server.pk],
             requirements=requirements[server.pk],
             ipsec=ipsec[server.pk],
+            policy_settings=settings[server.pk],
         )
         for server in servers
     }

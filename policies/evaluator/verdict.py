@@ -190,13 +190,20 @@ class Evaluation:
 
     @property
     def path(self):
-        """What admitted the client, for grouping reverse queries ('' if not)."""
+        """What admitted the client, for grouping reverse queries ('' if not).
+
+        A bypass names the listed principal the client reached (the first
+        machine chain's last step); other rungs name their deciding object.
+        """
         if self.verdict != Verdict.ALLOWED:
             return ""
         for rung in self.rungs:
-            if rung.key in self.deciding and Effect.ALLOW in rung.effects:
-                label = rung.decided_by.label if rung.decided_by else rung.title
-                return f"{rung.title}: {label}"
+            if rung.key not in self.deciding or Effect.ALLOW not in rung.effects:
+                continue
+            label = rung.decided_by.label if rung.decided_by else ""
+            if rung.key == "bypass" and rung.chains:
+                return f"Bypass via {rung.chains[0].steps[-1].label} ({label})"
+            return f"{rung.title}: {label}" if label else rung.title
         return ""
 
     def rung(self, key):

@@ -1,0 +1,316 @@
+"""Reverse queries: who can reach a server on a service, and what a machine can reach.
+
+"Who can reach" would cost one evaluation per machine. Machines that agree on
+every input the ladder reads (account state, era, source, the answer of each
+principal list the server consults, the answer of each scope) get the same
+verdict, so the evaluator runs once per such class; the inputs of each
+machine come from group member maps computed once. The single-query
+evaluator itself decides each class, so both answer alike (a test checks it
+on every pair of a generated directory).
+
+"What can M reach" splits each server's ports into ranges on which nothing
+the ladder reads changes, and evaluates one port per range.
+"""
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from policies.effective import PREDEFINED_GROUP_SERVICES
+from policies.evaluator.context import match_addresses, os_era
+from policies.evaluator.engine import evaluate
+from policies.evaluator.matching import RPC_DYNAMIC_RANGES
+from policies.evaluator.membership import Subject
+from policies.evaluator.query import Query
+from policies.evaluator.verdict import Verdict
+from policies.models import BypassEntry, Era, FirewallRule
+from policies.ports import PORT_MAX, PORT_MIN, Service
+
+
+class MemberMapSubject(Subject):
+    """A Subject that finds chains in per-group member maps (computed once).
+
+    Used for many accounts against the same few groups: looking a member up
+    in the group's transitive member map replaces walking up from each
+    account. No pretended changes.
+    """
+
+    def __init__(self, snapshot, account, *, now, member_maps, **overrides):
+        super().__init__(snapshot, account, now=now, **overrides)
+        self.member_maps = member_maps
+
+    def chain_to(self, group_id):
+        if self.account is None or self.added or self.removed:
+            return super().chain_to(group_id)
+        members = self.member_maps.get(group_id)
+        if members is None:
+            members = self.snapshot.graph.members_of(group_id)
+            self.member_maps[group_id] = members
+        return members.get(self.account.pk)
+
+
+@dataclass
+class ReachRow:
+    """One machine's answer in a reverse query."""
+
+    account: object
+    verdict: Verdict
+    path: str
+    reasons: tuple = ()
+
+
+@dataclass
+class ReachReport:
+    """Every machine's verdict for one server and service, grouped by path."""
+
+    server: object
+    service: Service
+    rows: list
+    classes: int
+    seconds: float
+    by_path: dict = field(default_factory=dict)
+
+    def counts(self):
+        found = defaultdict(int)
+        for row in self.rows:
+            found[str(row.verdict)] += 1
+        return dict(found)
+
+    def group(self):
+        groups = defaultdict(list)
+        for row in self.rows:
+            if row.verdict == Verdict.ALLOWED:
+                groups[row.path].append(row)
+            elif row.verdict == Verdict.INDETERMINATE:
+                groups["Indeterminate"].append(row)
+        self.by_path = dict(sorted(groups.items()))
+        return self.by_path
+
+
+def _consulted_entries(info):
+    """Every machine-side principal entry the server's ladder may consult."""
+    config = info.config
+    entries = []
+    if info.era == Era.XP:
+        for item in config.bypass().value:
+            entries += item.entries_for(BypassEntry.Role.MACHINE)
+            entries += item.entries_for(BypassEntry.Role.MACHINE, deny=True)
+    else:
+        for item in config.bypass_rules:
+            entries += item.settings.entries_for(BypassEntry.Role.MACHINE)
+            entries += item.settings.entries_for(BypassEntry.Role.MACHINE, deny=True)
+        entries += list(config.authorization("machine").value)
+    for ipsec in info.ipsec:
+        entries += list(ipsec.clients)
+    return entries
+
+
+def _consulted_scopes(snapshot, info):
+    scopes = {}
+    config = info.config
+    rules = []
+    if info.era == Era.XP:
+        for setting in config.all_settings():
+            if (
+                setting.profile == info.server.active_profile
+                and setting.name != "state"
+            ):
+                rules += [r for r in setting.value if isinstance(r, FirewallRule)]
+    else:
+        rules = [item.rule for item in config.rules]
+    for rule in rules:
+        scope, _ = snapshot.scope(rule.scope, info.era)
+        if scope is not None:
+            scopes[scope.canonical()] = scope
+    for ipsec in info.ipsec:
+        if ipsec.scope is not None:
+            scopes[ipsec.scope.canonical()] = ipsec.scope
+    return list(scopes.values())
+
+
+def _machine_key(snapshot, info, account, entries, scopes, subject):
+    """The inputs of the ladder that differ between machines."""
+    memberships = tuple(subject.match(entry).result for entry in entries)
+    scope_results = tuple(
+        match_addresses(scope, account.addresses, info.interfaces).result
+        for scope in scopes
+    )
+    return (
+        account.kind,
+        account.enabled,
+        account.deleted,
+        os_era(account.operating_system),
+        account.source_id,
+        memberships,
+        scope_results,
+    )
+
+
+def who_can_reach(
+    snapshot, server_id, service, *, user_id=None, assume_ipsec=None, now=None
+):
+    """Evaluate every live directory computer against one server and service."""
+    started = time.perf_counter()
+    now = now or snapshot.taken_at
+    info = snapshot.servers[server_id]
+    entries = _consulted_entries(info)
+    scopes = _consulted_scopes(snapshot, info)
+    member_maps = {}
+    classes = {}
+    rows = []
+    for account in snapshot.computers():
+        subject = MemberMapSubject(snapshot, account, now=now, member_maps=member_maps)
+        key = _machine_key(snapshot, info, account, entries, scopes, subject)
+        answer = classes.get(key)
+        if answer is None:
+            query = Query(
+                server_id=server_id,
+                service=service,
+                client_id=account.pk,
+                user_id=user_id,
+                assume_ipsec=assume_ipsec,
+            )
+            evaluation = evaluate(snapshot, query, now=now)
+            answer = (evaluation.verdict, evaluation.path, tuple(evaluation.reasons))
+            classes[key] = answer
+        rows.append(ReachRow(account, *answer))
+    rows.sort(key=lambda row: row.account.label.casefold())
+    report = ReachReport(
+        server=info.server,
+        service=service,
+        rows=rows,
+        classes=len(classes),
+        seconds=time.perf_counter() - started,
+    )
+    report.group()
+    return report
+
+
+def _boundaries(snapshot, info, protocol):
+    """Port numbers at which something the ladder reads may change."""
+    cuts = {PORT_MIN, PORT_MAX + 1}
+
+    def add(ports):
+        for start, end in ports.ranges:
+            cuts.update((start, end + 1))
+
+    config = info.config
+    rules = [item.rule for item in config.rules]
+    for setting in config.all_settings():
+        rules += [r for r in setting.value if isinstance(r, FirewallRule)]
+    for rule in rules:
+        if rule.ports.strip():
+            ports, _ = snapshot.ports(rule.ports)
+            if ports is not None:
+                add(ports)
+    bypass_rules = [item.rule for item in config.bypass_rules]
+    if info.era == Era.XP:
+        bypass_rules += [item.rule for item in config.bypass().value]
+    for rule in bypass_rules:
+        if rule.ports.strip():
+            ports, _ = snapshot.ports(rule.ports)
+            if ports is not None:
+                add(ports)
+    for group in PREDEFINED_GROUP_SERVICES.values():
+        add(group.ports_for(protocol))
+    for program in info.listening:
+        if program.ports is not None:
+            add(program.ports)
+    for requirement in info.requirements:
+        if requirement.ports is not None:
+            add(requirement.ports)
+    low, high = RPC_DYNAMIC_RANGES[Era(info.era)]
+    cuts.update((low, high + 1))
+    return sorted(cut for cut in cuts if PORT_MIN <= cut <= PORT_MAX + 1)
+
+
+def port_segments(snapshot, info):
+    """Return (protocol, start, end) ranges covering every TCP and UDP port."""
+    segments = []
+    for protocol in ("tcp", "udp"):
+        cuts = _boundaries(snapshot, info, protocol)
+        segments += [
+            (protocol, start, end - 1)
+            for start, end in zip(cuts, cuts[1:], strict=False)
+        ]
+    return segments
+
+
+def icmp_types(info):
+    types = {8}
+    for setting in info.config.all_settings():
+        types |= {
+            r.icmp_type
+            for r in setting.value
+            if isinstance(r, FirewallRule) and r.icmp_type is not None
+        }
+    types |= {
+        item.rule.icmp_type
+        for item in info.config.rules
+        if item.rule.icmp_type is not None
+    }
+    return sorted(types)
+
+
+@dataclass
+class ReachableService:
+    """A server and a range of ports (or an ICMP type) with its verdict."""
+
+    server: object
+    label: str
+    service: Service
+    verdict: Verdict
+    path: str
+    reasons: tuple = ()
+
+
+def what_can_reach(
+    snapshot,
+    client_id=None,
+    *,
+    ip=None,
+    user_id=None,
+    assume_ipsec=None,
+    external=None,
+    now=None,
+):
+    """Every server and port range the client can (or may) reach."""
+    now = now or snapshot.taken_at
+    found = []
+    for info in sorted(
+        snapshot.servers.values(), key=lambda i: i.server.name.casefold()
+    ):
+        probes = []
+        for protocol, start, end in port_segments(snapshot, info):
+            label = (
+                f"{protocol.upper()} {start}"
+                if start == end
+                else f"{protocol.upper()} {start}-{end}"
+            )
+            probes.append(
+                (label, Service(kind=protocol, protocol=protocol, port=start))
+            )
+        probes += [(f"ICMP type {t}", Service.icmp(t)) for t in icmp_types(info)]
+        for label, service in probes:
+            query = Query(
+                server_id=info.server.pk,
+                service=service,
+                client_id=client_id,
+                external_client=external,
+                client_address=ip,
+                user_id=user_id,
+                assume_ipsec=assume_ipsec,
+            )
+            evaluation = evaluate(snapshot, query, now=now)
+            if evaluation.verdict != Verdict.DENIED:
+                found.append(
+                    ReachableService(
+                        info.server,
+                        label,
+                        service,
+                        evaluation.verdict,
+                        evaluation.path,
+                        tuple(evaluation.reasons),
+                    )
+                )
+    return found
