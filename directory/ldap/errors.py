@@ -5,6 +5,7 @@ the classes below: the message names the action and the server, and the class
 says whether trying again later can help.
 """
 
+import re
 import socket
 import ssl
 
@@ -69,13 +70,24 @@ def describe(exc):
         if exc.message:
             text += f": {exc.message.strip()}"
         return text
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    text = str(exc).strip() or type(exc).__name__
+    if _is_certificate_problem(exc):
         # ldap3 re-raises the SSL error as a class mixing in the original one,
         # without its attributes: fall back to the text.
-        reason = getattr(exc, "verify_message", None) or str(exc).strip()
-        return f"certificate not trusted: {reason}"
-    text = str(exc).strip() or type(exc).__name__
+        reason = getattr(exc, "verify_message", None)
+        if not reason:
+            match = re.search(r"certificate verify failed: ([^('\"]+)", text)
+            reason = match.group(1).strip() if match else text
+        return f"certificate not trusted ({reason}); check the source's CA file"
     return f"{type(exc).__name__}: {text}"
+
+
+def _is_certificate_problem(exc):
+    # ldap3 re-raises socket errors as a class made of both its own error and
+    # the original one, so an SSL failure is also an LDAPSocketOpenError.
+    return isinstance(
+        exc, ssl.SSLCertVerificationError | ldap_exceptions.LDAPCertificateError
+    ) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def ldap_error(action, exc, *, url=None):
@@ -84,6 +96,8 @@ def ldap_error(action, exc, *, url=None):
     message = f"{action}{where} failed: {describe(exc)}"
     if isinstance(exc, DirectoryError):
         return exc
+    if _is_certificate_problem(exc):
+        return DirectoryConfigurationError(message)
     if isinstance(exc, _TRANSIENT):
         return DirectoryUnavailable(message)
     if isinstance(exc, ldap_exceptions.LDAPInvalidCredentialsResult):

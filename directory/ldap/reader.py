@@ -223,7 +223,7 @@ class LdapEntrySource:
                 search_scope=ldap3.BASE,
                 attributes=["defaultNamingContext", "configurationNamingContext"],
             )
-            root = _entry(self.connection.response[0])
+            root = self._only_entry("the root DSE")
             naming_context = root.text("defaultnamingcontext") or base_dn
             configuration = root.text("configurationnamingcontext")
             self.connection.search(
@@ -232,7 +232,7 @@ class LdapEntrySource:
                 search_scope=ldap3.BASE,
                 attributes=["objectSid"],
             )
-            domain = _entry(self.connection.response[0])
+            domain = self._only_entry(naming_context)
             raw_sid = domain.first("objectsid")
             netbios = ""
             if configuration:
@@ -252,6 +252,12 @@ class LdapEntrySource:
             dns_domain_of(naming_context),
             netbios,
         )
+
+    def _only_entry(self, what):
+        for response in self.connection.response:
+            if response["type"] == "searchResEntry":
+                return _entry(response)
+        raise DirectoryError(f"the server returned no entry for {what}")
 
     def find_accounts(self, sam_account_name):
         """Return the DNs of accounts whose sAMAccountName is exactly the value."""

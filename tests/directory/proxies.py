@@ -113,6 +113,7 @@ class SearchState:
         self.entries = 0
         self.truncated = False
         self.capped = False
+        self.base_scope = False
 
 
 def _rewrite_request(raw, max_page_size):
@@ -162,6 +163,7 @@ def _rewrite_request(raw, max_page_size):
             rebuilt.append(control)
         new_controls = tlv(controls[0], b"".join(rebuilt))
     state = SearchState(member_range, paged)
+    state.base_scope = raw[fields[1][1]] == 0
     state.capped = paged and size < asked
     return build_message(message_id, new_operation, new_controls), state
 
@@ -356,7 +358,7 @@ class AdLimitsProxy:
             message_id, tag, _, _ = message_parts(raw)
             state = searches.get(message_id)
             if state is not None and tag == SEARCH_ENTRY:
-                if self.mode == "empty":
+                if self.mode == "empty" and not state.base_scope:
                     continue
                 if (
                     self.mode in ("cut", "hang")
