@@ -134,7 +134,16 @@ class GroupTable(ObjectTableBase):
 
 class SourceTable(tables.Table):
     name = tables.Column(linkify=True)
+    server_urls = tables.Column(
+        verbose_name="Servers", attrs={"td": {"class": "mono small pre-wrap"}}
+    )
+    base_dn = tables.Column(
+        verbose_name="Base DN", attrs={"td": {"class": "mono small"}}
+    )
+    sync_interval_minutes = tables.Column(verbose_name="Schedule")
+    last_run_status = tables.Column(verbose_name="Last run")
     last_success_at = tables.Column(verbose_name="Last good sync")
+    holds = tables.Column(empty_values=(), orderable=False, verbose_name="Holds")
 
     class Meta:
         model = DirectorySource
@@ -145,10 +154,23 @@ class SourceTable(tables.Table):
             "server_urls",
             "base_dn",
             "sync_interval_minutes",
+            "last_run_status",
             "last_success_at",
+            "holds",
         )
         attrs = {"class": "table table-sm table-hover align-middle"}
         empty_text = "No directory source yet."
+
+    def render_sync_interval_minutes(self, value):
+        return f"every {value} min" if value else "on demand"
+
+    def render_last_run_status(self, record, value):
+        return format_html(
+            '<a href="{}">#{}</a> {}',
+            reverse("directory:run_detail", args=[record.last_run_id]),
+            record.last_run_id,
+            status_badge(value, SyncRun.Status(value).label),
+        )
 
     def render_last_success_at(self, record, value):
         label = f"{timesince(value)} ago"
@@ -157,6 +179,12 @@ class SourceTable(tables.Table):
                 '{} <span class="badge text-bg-warning">stale</span>', label
             )
         return label
+
+    def render_holds(self, record):
+        return (
+            f"{record.computer_count} computers, {record.user_count} users, "
+            f"{record.group_count} groups"
+        )
 
 
 class RunTable(tables.Table):

@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
@@ -37,16 +38,21 @@ class SourceListView(SourceAdminMixin, SingleTableView):
     template_name = "directory/source_list.html"
     table_pagination = False
 
+    def get_queryset(self):
+        return selectors.sources_with_status()
+
 
 class SourceFormMixin(SourceAdminMixin):
     form_class = DirectorySourceForm
     template_name = "directory/source_form.html"
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        # The settings and the periodic task that follows them change together.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.source_schedule_update(self.object)
         for warning in form.warnings:
             messages.warning(self.request, warning)
-        services.source_schedule_update(self.object)
         return response
 
 

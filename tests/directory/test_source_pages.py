@@ -424,3 +424,23 @@ def test_deleting_a_source_removes_its_schedule(admin_client):
     admin_client.post(reverse("directory:source_delete", args=[source.pk]))
 
     assert schedule_of(source) is None
+
+
+def test_source_list_shows_last_run_freshness_and_counts(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.directory.factories import ComputerFactory, SyncRunFactory
+
+    stale = DirectorySourceFactory(
+        name="corp", last_success_at=timezone.now() - timedelta(hours=30)
+    )
+    SyncRunFactory(source=stale, status="failed", error="server down")
+    ComputerFactory.create_batch(2, source=stale)
+
+    body = admin_client.get(reverse("directory:source_list")).content.decode()
+
+    assert 'data-status="failed"' in body
+    assert "stale" in body
+    assert "2 computers, 0 users, 0 groups" in body
