@@ -1,5 +1,7 @@
 """Directory REST API: roles, the write-only password, members, runs, schema."""
 
+import base64
+
 import pytest
 from django.urls import include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
@@ -8,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from directory import api
 from directory.models import Membership
 from fwconsole.roles import Role
+from tests.conftest import PASSWORD
 from tests.directory.factories import (
     ComputerFactory,
     DirectorySourceFactory,
@@ -50,13 +53,9 @@ def test_admin_reads_sources_without_the_password(admin_client):
 
 
 def test_basic_auth_client_reads_computers(client, make_user):
-    from tests.conftest import PASSWORD
-
     make_user("api-reader", Role.VIEWER)
     computer = ComputerFactory(name="WS0101")
-    credentials = (
-        __import__("base64").b64encode(f"api-reader:{PASSWORD}".encode()).decode()
-    )
+    credentials = base64.b64encode(f"api-reader:{PASSWORD}".encode()).decode()
 
     response = client.get(
         reverse("api:directory-computer-list"),

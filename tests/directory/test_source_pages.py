@@ -1,13 +1,21 @@
 """Directory source pages: admin only, write-only password, validation."""
 
 import logging
+from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from directory.models import DirectorySource
 from fwconsole.roles import Role
-from tests.directory.factories import DirectorySourceFactory
+from tests.directory.factories import (
+    ComputerFactory,
+    DirectorySourceFactory,
+    SyncRunFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +107,6 @@ def test_admin_creates_a_source_with_an_encrypted_password(admin_client):
 
 
 def test_stored_password_is_not_plain_text_in_the_database(admin_client):
-    from django.db import connection
-
     admin_client.post(reverse("directory:source_create"), VALID_FORM)
 
     with connection.cursor() as cursor:
@@ -348,8 +354,6 @@ def test_turning_off_certificate_checks_saves_with_a_warning(admin_client):
 
 
 def test_delete_page_says_what_goes_and_post_deletes(admin_client):
-    from tests.directory.factories import ComputerFactory
-
     source = DirectorySourceFactory()
     ComputerFactory.create_batch(3, source=source)
 
@@ -362,8 +366,6 @@ def test_delete_page_says_what_goes_and_post_deletes(admin_client):
 
 
 def test_source_detail_shows_settings_and_its_runs(admin_client):
-    from tests.directory.factories import SyncRunFactory
-
     source = DirectorySourceFactory(bind_password=BIND_PASSWORD)
     run = SyncRunFactory(source=source, status="failed", error="bind refused")
 
@@ -390,8 +392,6 @@ def test_source_list_query_count_does_not_grow_with_sources(
 
 
 def schedule_of(source):
-    from django_celery_beat.models import PeriodicTask
-
     return PeriodicTask.objects.filter(name=f"directory-sync-{source.pk}").first()
 
 
@@ -427,12 +427,6 @@ def test_deleting_a_source_removes_its_schedule(admin_client):
 
 
 def test_source_list_shows_last_run_freshness_and_counts(admin_client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from tests.directory.factories import ComputerFactory, SyncRunFactory
-
     stale = DirectorySourceFactory(
         name="corp", last_success_at=timezone.now() - timedelta(hours=30)
     )
