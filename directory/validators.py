@@ -12,6 +12,9 @@ from ldap3.core.exceptions import LDAPInvalidDnError, LDAPInvalidFilterError
 from ldap3.operation.search import parse_filter
 from ldap3.utils.dn import parse_dn
 
+from directory.ldap.dn import InvalidDN
+from directory.ldap.dn import parse_dn as console_parse_dn
+
 LDAP_SCHEMES = ("ldap", "ldaps")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Forms Active Directory accepts in a simple bind besides a DN.
@@ -63,6 +66,10 @@ def validate_dn(value):
     try:
         rdns = parse_dn(value)
     except LDAPInvalidDnError as error:
+        if "\\ " in value and _sync_parser_accepts(value):
+            # ldap3 refuses a value ending in an escaped space, which RFC 4514
+            # allows and AD writes ("OU=Kiosk Users\\ "); the sync reads it.
+            return
         raise ValidationError(
             "Not a valid distinguished name: %(reason)s (for example "
             "OU=Computers,DC=corp,DC=example,DC=com).",
@@ -71,6 +78,13 @@ def validate_dn(value):
         ) from error
     if not rdns:
         raise ValidationError("Not a valid distinguished name.", code="invalid_dn")
+
+
+def _sync_parser_accepts(value):
+    try:
+        return bool(console_parse_dn(value))
+    except InvalidDN:
+        return False
 
 
 def validate_bind_name(value, kind):

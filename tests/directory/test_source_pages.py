@@ -438,3 +438,14 @@ def test_source_list_shows_last_run_freshness_and_counts(admin_client):
     assert 'data-status="failed"' in body
     assert "stale" in body
     assert "2 computers, 0 users, 0 groups" in body
+
+
+def test_base_with_an_escaped_trailing_space_in_an_ou_name_is_accepted(admin_client):
+    base = "OU=Kiosk Users\\ ,DC=corp,DC=example,DC=test"
+
+    response = admin_client.post(
+        reverse("directory:source_create"), {**VALID_FORM, "computer_base": base}
+    )
+
+    assert response.status_code == 302
+    assert DirectorySource.objects.get().computer_base == base
