@@ -487,3 +487,32 @@ def test_sync_directory_wait_reports_a_failed_run_with_its_reason(celery_worker)
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.FAILED
     assert run.trigger == SyncRun.Trigger.COMMAND
+
+
+def test_add_an_ldif_snapshot_source_needs_no_server_or_password():
+    out, _err = run_command(
+        "directory_source",
+        "add",
+        "offline",
+        "--kind",
+        "ldif",
+        "--base-dn",
+        BASE_DN,
+        "--sync-interval",
+        "0",
+        stdin=NoTerminal(""),
+    )
+
+    source = DirectorySource.objects.get(name="offline")
+    assert source.kind == DirectorySource.Kind.LDIF
+    assert source.server_urls == ""
+    assert "Created directory source offline" in out
+
+
+def test_members_refuses_a_name_that_matches_several_groups():
+    source = DirectorySourceFactory(name="corp")
+    GroupFactory(source=source, name="Ops", sam_account_name="ops-a", container="OU=A")
+    GroupFactory(source=source, name="Ops", sam_account_name="ops-b", container="OU=B")
+
+    with pytest.raises(CommandError, match="names several groups"):
+        run_command("members", "Ops", "--source", "corp")
