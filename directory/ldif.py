@@ -86,7 +86,11 @@ def _read_bytes(path_or_file):
 def parse_ldif(path_or_file):
     """Return the entries of an LDIF file; raise LdifError naming the line."""
     name, data = _read_bytes(path_or_file)
-    parser = _Parser(_as_utf8_stream(data))
+    try:
+        # The parser reads the first line as soon as it is made.
+        parser = _Parser(_as_utf8_stream(data))
+    except UnicodeDecodeError as exc:
+        raise LdifError(name, 1, "not UTF-8 (or UTF-16) text") from exc
     try:
         parser.parse_entry_records()
     except UnicodeDecodeError as exc:

@@ -36,7 +36,7 @@ class Event:
 
 def client_address(request):
     """Return the address the request came from, as django-axes counts it."""
-    if request is None:
+    if request is None or not getattr(request, "META", {}).get("REMOTE_ADDR"):
         return None
     return client_ip(request)
 
