@@ -15,6 +15,7 @@ from tests.directory.factories import (
     ComputerFactory,
     DirectorySourceFactory,
     SyncRunFactory,
+    create_many,
 )
 
 pytestmark = pytest.mark.django_db
@@ -449,3 +450,17 @@ def test_base_with_an_escaped_trailing_space_in_an_ou_name_is_accepted(admin_cli
 
     assert response.status_code == 302
     assert DirectorySource.objects.get().computer_base == base
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_source_detail_runs_a_bounded_number_of_queries(
+    admin_client, django_assert_max_num_queries, count
+):
+    source = DirectorySourceFactory()
+    create_many(ComputerFactory, count, source=source)
+    SyncRunFactory.create_batch(min(count, 40), source=source)
+
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(source.get_absolute_url())
+
+    assert response.context["status"].computer_count == count
