@@ -37,8 +37,10 @@ stop() {
   echo "Stopping the web server, the worker and beat..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  echo "Stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 "$venv/gunicorn" fwconsole.wsgi:application --bind "$HOST:$PORT" --workers 2 \
   --timeout 120 --access-logfile "$log_dir/web-access.log" >"$log_dir/web.log" 2>&1 &

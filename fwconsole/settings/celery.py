@@ -6,8 +6,10 @@ _broker_dir = DATA_DIR / "broker"
 
 # Embedded default: kombu's filesystem transport needs no daemon. Setting
 # FWCONSOLE_BROKER_URL (or CELERY_BROKER_URL) to redis://… switches to Redis.
+# The filesystem transport ignores the host; naming one keeps kombu from
+# warning about its absence on every connection.
 CELERY_BROKER_URL = env_first(
-    "FWCONSOLE_BROKER_URL", "CELERY_BROKER_URL", default="filesystem://"
+    "FWCONSOLE_BROKER_URL", "CELERY_BROKER_URL", default="filesystem://localhost/"
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in ("out", "processed", "control"):

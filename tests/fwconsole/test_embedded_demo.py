@@ -3,9 +3,9 @@ SQLite and kombu's filesystem broker, with its own web server, worker and beat.
 
 Everything runs in subprocesses with the suite's PostgreSQL and Redis settings
 removed from their environment, so they see exactly what a fresh `make demo`
-sees. The test signs in with the demo login over HTTP, syncs the Samba DC
-through the demo's worker, stops the demo as Ctrl-C does, and sees the health
-check name the missing worker.
+sees. The test signs in with the demo login over HTTP, opens every navigation
+entry on the demo data, syncs the Samba DC through the demo's worker, stops the
+demo as Ctrl-C does, and sees the health check name the missing worker.
 """
 
 import http.cookiejar
@@ -175,7 +175,13 @@ def test_demo_runs_on_sqlite_and_the_filesystem_broker_with_a_real_worker(
     home = session.open(demo.url, timeout=30)
     page = home.read().decode()
     assert home.url == demo.url
-    assert 'data-nav="users"' in page
+    navigation = dict(re.findall(r'href="([^"]+)" data-nav="(\w+)"', page))
+    assert "users" in navigation.values()
+    for path, entry in navigation.items():
+        # The demo data fills every page: the change log with the import's
+        # history, the directory with the LDIF, the policies with the YAML.
+        response = session.open(urllib.parse.urljoin(demo.url, path), timeout=60)
+        assert response.status == 200, entry
 
     health = session.open(demo.url + "health/?format=json", timeout=30)
     assert health.status == 200
