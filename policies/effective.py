@@ -206,6 +206,16 @@ class EffectiveConfiguration:
         """Later era: a global IPsec authorization list (tuple of entries)."""
         return self.setting(AUTHORIZATION_PREFIX + list_kind)
 
+    def exception_rules(self, profile=None):
+        """XP era: (rule, policy) of every exception setting, for one profile or all."""
+        found = []
+        for (name, setting_profile), setting in self.settings.items():
+            if name in (STATE, BYPASS) or name.startswith(AUTHORIZATION_PREFIX):
+                continue
+            if profile is None or setting_profile == profile:
+                found += [(rule, setting.policy) for rule in setting.value]
+        return found
+
     def rules_for_profile(self, profile):
         return tuple(item for item in self.rules if rule_applies_to(item.rule, profile))
 

@@ -14,11 +14,10 @@ KEY = "user"
 TITLE = "User access"
 
 
-def applicable_requirements(ctx):
-    """The access requirements that guard the queried service."""
-    service = ctx.service
+def applicable_requirements(server_info, service):
+    """The access requirements of a server that guard a service."""
     found = []
-    for info in ctx.server_info.requirements:
+    for info in server_info.requirements:
         if info.ports is None and not info.protocol:
             found.append(info)
         elif service.is_port and info.protocol == service.protocol:
@@ -38,7 +37,7 @@ def _ref(ctx, info):
 
 def user_rung(ctx):
     rung = Rung(KEY, TITLE)
-    requirements = applicable_requirements(ctx)
+    requirements = applicable_requirements(ctx.server_info, ctx.service)
     if not requirements:
         rung.outcome = Outcome.PASSED
         rung.summary = (

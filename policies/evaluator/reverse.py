@@ -23,7 +23,7 @@ from policies.evaluator.matching import RPC_DYNAMIC_RANGES
 from policies.evaluator.membership import Subject
 from policies.evaluator.query import Query
 from policies.evaluator.verdict import Verdict
-from policies.models import BypassEntry, Era, FirewallRule
+from policies.models import BypassEntry, Era
 from policies.ports import PORT_MAX, PORT_MIN, Service
 
 
@@ -108,14 +108,9 @@ def _consulted_entries(info):
 def _consulted_scopes(snapshot, info):
     scopes = {}
     config = info.config
-    rules = []
     if info.era == Era.XP:
-        for setting in config.all_settings():
-            if (
-                setting.profile == info.server.active_profile
-                and setting.name != "state"
-            ):
-                rules += [r for r in setting.value if isinstance(r, FirewallRule)]
+        profile = info.server.active_profile
+        rules = [rule for rule, _ in config.exception_rules(profile)]
     else:
         rules = [item.rule for item in config.rules]
     for rule in rules:
@@ -147,7 +142,15 @@ def _machine_key(snapshot, info, account, entries, scopes, subject):
 
 
 def who_can_reach(
-    snapshot, server_id, service, *, user_id=None, assume_ipsec=None, now=None
+    snapshot,
+    server_id,
+    service,
+    *,
+    user_id=None,
+    assume_ipsec=None,
+    user_groups_added=(),
+    user_groups_removed=(),
+    now=None,
 ):
     """Evaluate every live directory computer against one server and service."""
     started = time.perf_counter()
@@ -169,6 +172,8 @@ def who_can_reach(
                 client_id=account.pk,
                 user_id=user_id,
                 assume_ipsec=assume_ipsec,
+                user_groups_added=tuple(user_groups_added),
+                user_groups_removed=tuple(user_groups_removed),
             )
             evaluation = evaluate(snapshot, query, now=now)
             answer = (evaluation.verdict, evaluation.path, tuple(evaluation.reasons))
@@ -186,7 +191,7 @@ def who_can_reach(
     return report
 
 
-def _boundaries(snapshot, info, protocol):
+def port_boundaries(snapshot, info, protocol):
     """Port numbers at which something the ladder reads may change."""
     cuts = {PORT_MIN, PORT_MAX + 1}
 
@@ -196,8 +201,7 @@ def _boundaries(snapshot, info, protocol):
 
     config = info.config
     rules = [item.rule for item in config.rules]
-    for setting in config.all_settings():
-        rules += [r for r in setting.value if isinstance(r, FirewallRule)]
+    rules += [rule for rule, _ in config.exception_rules()]
     for rule in rules:
         if rule.ports.strip():
             ports, _ = snapshot.ports(rule.ports)
@@ -228,7 +232,7 @@ def port_segments(snapshot, info):
     """Return (protocol, start, end) ranges covering every TCP and UDP port."""
     segments = []
     for protocol in ("tcp", "udp"):
-        cuts = _boundaries(snapshot, info, protocol)
+        cuts = port_boundaries(snapshot, info, protocol)
         segments += [
             (protocol, start, end - 1)
             for start, end in zip(cuts, cuts[1:], strict=False)
@@ -238,12 +242,11 @@ def port_segments(snapshot, info):
 
 def icmp_types(info):
     types = {8}
-    for setting in info.config.all_settings():
-        types |= {
-            r.icmp_type
-            for r in setting.value
-            if isinstance(r, FirewallRule) and r.icmp_type is not None
-        }
+    types |= {
+        rule.icmp_type
+        for rule, _ in info.config.exception_rules()
+        if rule.icmp_type is not None
+    }
     types |= {
         item.rule.icmp_type
         for item in info.config.rules
