@@ -365,3 +365,21 @@ def test_start_tls_on_plain_ldap_reads_the_directory(
     assert report.ok, report.steps
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.counts["computers"] > 20
+
+
+def test_member_outside_the_computer_base_is_read_and_kept_out_of_scope(
+    samba_env, samba_conn, samba_ou, samba_source
+):
+    dns = build_floor(samba_env, samba_conn, samba_ou)
+    samba_conn.modify_dn(dns["LC02"], "CN=LC02", new_superior=f"OU=Floor2,{samba_ou}")
+    source = samba_source(samba_ou, computer_base=f"OU=Floor1,{samba_ou}")
+
+    run = run_sync(source)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    outside = DirectoryObject.objects.get(source=source, name="LC02")
+    assert outside.in_scope is False
+    edge = Membership.objects.get(member=outside)
+    assert (edge.group.name, edge.state) == ("G1", "out_of_scope")
+    assert run.counts["computers"] == 4
+    assert run.counts["out_of_scope"] == 1
