@@ -126,7 +126,8 @@ def policy_contents(policy):
 
 def resolve_principals(sids):
     """Map each SID to the live directory object that holds it now (one query)."""
-    sids = {sid for sid in sids if sid}
+    # A SID typed with a NUL cannot name anything (and PostgreSQL refuses it).
+    sids = {sid for sid in sids if sid and "\x00" not in sid}
     if not sids:
         return {}
     found = {}
@@ -146,7 +147,7 @@ def search_principals(text, kinds):
     reaches an LDAP filter.
     """
     text = (text or "").strip()
-    if len(text) < SEARCH_MIN_LENGTH:
+    if len(text) < SEARCH_MIN_LENGTH or "\x00" in text:
         return []
     kinds = [kind for kind in kinds if kind in DirectoryObject.Kind.values]
     matches = (
