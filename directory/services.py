@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from directory.ldap.connection import ConnectionReport, connection_test
-from directory.ldap.errors import DirectoryError
+from directory.ldap.errors import DirectoryConfigurationError, DirectoryError
 from directory.ldif import LdifError, parse_ldif
 from directory.models import DirectorySource, SyncRun
 from directory.signals import sync_applied
@@ -212,6 +212,11 @@ def _execute(run, *, final_attempt):
         "sync of %s started (attempt %d, %s)", source.name, run.attempts, run.trigger
     )
     try:
+        if source.kind == DirectorySource.Kind.LDIF:
+            raise DirectoryConfigurationError(
+                f"source {source.name} is an LDIF snapshot: it is read by importing "
+                "a file, not by a sync"
+            )
         _progress(run, 5, f"connecting to {source.name}")
         reading = {
             "computer": (10, "reading users"),

@@ -10,7 +10,12 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from directory.models import DirectorySource, SyncLogEntry, SyncRun
-from directory.services import source_delete, source_schedule_update, sync_request
+from directory.services import (
+    source_delete,
+    source_schedule_update,
+    sync_request,
+    sync_run_execute,
+)
 from directory.tasks import sync_directory_source, sync_directory_source_scheduled
 from fwconsole.celery import app
 from tests import services as test_services
@@ -182,3 +187,16 @@ def test_deleting_a_source_removes_its_schedule():
 
     assert not PeriodicTask.objects.exists()
     assert not DirectorySource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_ldif_source_cannot_be_synced_only_imported():
+    source = DirectorySource.objects.create(
+        name="offline", kind=DirectorySource.Kind.LDIF, base_dn="DC=corp,DC=test"
+    )
+    run = SyncRun.objects.create(source=source, trigger=SyncRun.Trigger.MANUAL)
+
+    run = sync_run_execute(run_id=run.pk)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "LDIF snapshot" in run.error
