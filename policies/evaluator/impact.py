@@ -18,7 +18,7 @@ from policies.evaluator.engine import evaluate
 from policies.evaluator.query import Query
 from policies.evaluator.reverse import icmp_types, port_boundaries, who_can_reach
 from policies.evaluator.verdict import Verdict
-from policies.models import BypassRule, Era, FirewallRule
+from policies.models import BypassEntry, BypassRule, Era, FirewallRule
 from policies.ports import ICMP_ECHO_REQUEST, PortSet, Service
 
 SMB = PortSet.of(445)
@@ -157,14 +157,33 @@ def _probes(before, after, info_before, info_after, concern):
     return probes
 
 
-def _requirement_users(snapshot, info, service):
-    """Users who could satisfy an access requirement guarding the service."""
-    requirements = applicable_requirements(info, service)
-    if not requirements:
-        return [None]
+def _user_entries(snapshot, info, service):
+    """Principal entries that name users for this service: the groups of the
+    access requirements guarding it and the authorized users of later-era
+    bypass rules covering it."""
+    entries = []
+    for requirement in applicable_requirements(info, service):
+        entries += list(requirement.groups)
+    for item in info.config.bypass_rules:
+        rule = item.rule
+        if rule.protocol and (not service.is_port or rule.protocol != service.protocol):
+            continue
+        ports, _ = snapshot.ports(rule.ports) if rule.ports.strip() else (None, "")
+        if ports is not None and not (service.is_port and ports.contains(service.port)):
+            continue
+        entries += item.settings.entries_for(BypassEntry.Role.USER)
+    return entries
+
+
+def _involved_users(snapshot, infos, service):
+    """Users whose identity the verdict depends on, or [None] when none does.
+
+    Known limitation: each such user is evaluated against every machine, so
+    a requirement naming very large user groups makes the preview slow.
+    """
     users = set()
-    for requirement in requirements:
-        for entry in requirement.groups:
+    for info in infos:
+        for entry in _user_entries(snapshot, info, service):
             for target in snapshot.live_by_sid(entry.sid):
                 if target.is_group:
                     members = snapshot.graph.members_of(target.pk)
@@ -195,7 +214,7 @@ def compare(
             users = (
                 [user_id]
                 if user_id is not None
-                else _requirement_users(after, info_after, service)
+                else _involved_users(after, (info_before, info_after), service)
             )
             for user in users:
                 _compare_one(
@@ -331,7 +350,7 @@ def _machine_membership_impact(snapshot, account, change, concerns, key):
         info = snapshot.servers[server_id]
         for label, service in _probes(snapshot, snapshot, info, info, concern):
             impact.examined.append(f"{info.server.name} {label}")
-            for user in _requirement_users(snapshot, info, service):
+            for user in _involved_users(snapshot, (info,), service):
                 base = Query(
                     server_id=server_id,
                     service=service,

@@ -79,7 +79,8 @@ def parse_yes_no(value, field_name):
     raise QueryError(field_name, f"'{value}' is not yes or no.")
 
 
-def _address(text):
+def parse_address(text):
+    """Validate an IP address (raises QueryError on the ip field); '' gives None."""
     text = (text or "").strip()
     if not text:
         return None
@@ -101,6 +102,34 @@ def _groups(snapshot, names, field_name):
     return tuple(found)
 
 
+def resolve_server(snapshot, text):
+    """The ServerInfo a typed server name names (QueryError on 'server')."""
+    try:
+        return find_server(snapshot, text)
+    except NotFound as error:
+        raise QueryError("server", str(error)) from None
+
+
+def resolve_service(value):
+    """A Service from a typed service string (QueryError on 'service')."""
+    if isinstance(value, Service):
+        return value
+    try:
+        return parse_service(value)
+    except ServiceSpecError as error:
+        raise QueryError("service", str(error)) from None
+
+
+def resolve_user(snapshot, text):
+    """The pk of the user a typed name names, or None when none is typed."""
+    if not text or not str(text).strip():
+        return None
+    try:
+        return find_user(snapshot, text).account.pk
+    except NotFound as error:
+        raise QueryError("user", str(error)) from None
+
+
 def build_query(
     snapshot,
     *,
@@ -118,18 +147,10 @@ def build_query(
 ):
     """Resolve typed names into a Query (raises QueryError naming the field)."""
     warnings = []
-    try:
-        server_info = find_server(snapshot, server)
-    except NotFound as error:
-        raise QueryError("server", str(error)) from None
-    try:
-        parsed_service = (
-            service if isinstance(service, Service) else parse_service(service)
-        )
-    except ServiceSpecError as error:
-        raise QueryError("service", str(error)) from None
+    server_info = resolve_server(snapshot, server)
+    parsed_service = resolve_service(service)
 
-    address = _address(ip)
+    address = parse_address(ip)
     client_id = external = None
     if client and str(client).strip():
         try:
@@ -149,12 +170,7 @@ def build_query(
     elif address is None:
         raise QueryError("client", "Give a client machine or an IP address.")
 
-    user_id = None
-    if user and str(user).strip():
-        try:
-            user_id = find_user(snapshot, user).account.pk
-        except NotFound as error:
-            raise QueryError("user", str(error)) from None
+    user_id = resolve_user(snapshot, user)
     if (user_as_member or user_not_member) and user_id is None:
         raise QueryError("user", "Group overrides for the user need a user.")
     if (as_member or not_member) and client_id is None:
