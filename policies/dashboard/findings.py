@@ -249,13 +249,17 @@ def broad_reason(sid, size, limit):
 
 @dataclass(frozen=True)
 class StaleMember:
-    """A computer that should not be in a bypass group, and how it is there."""
+    """A computer that should not be in a bypass group, and how it is there.
+
+    ``via_group_id`` is the group whose stored edge still names a deleted
+    computer (the graph no longer walks through deleted accounts).
+    """
 
     computer_id: int
     problem: str
     since: object
     listed: object
-    path: tuple[int, ...]
+    via_group_id: int | None = None
 
 
 def find_stale_members(context):
@@ -269,31 +273,29 @@ def find_stale_members(context):
             if principal is not None:
                 listed[entry.sid] = principal
 
+    problems = {}
+    for pk, computer in facts.computers.items():
+        problem, since = _computer_problem(computer, cutoff)
+        if problem:
+            problems[pk] = (problem, since)
+
     found = {}
     for sid, principal in sorted(listed.items()):
         if principal.deleted:
             continue
         if principal.kind == DirectoryObject.Kind.COMPUTER:
-            chains = {principal.pk: None}
+            members = {principal.pk}
         else:
-            chains = facts.members(principal.pk)
-        for member_id, chain in chains.items():
-            computer = facts.computers.get(member_id)
-            if computer is None:
-                continue
-            problem, since = _computer_problem(computer, cutoff)
-            if problem:
-                path = tuple(chain.object_ids()) if chain else (member_id,)
-                found[(member_id, sid)] = StaleMember(
-                    member_id, problem, since, principal, path
-                )
+            members = facts.member_ids(principal.pk)
+        for member_id in members & problems.keys():
+            problem, since = problems[member_id]
+            found[(member_id, sid)] = StaleMember(member_id, problem, since, principal)
     for item in _deleted_members(facts, listed):
         found.setdefault((item.computer_id, item.listed.sid), item)
-    labels = facts.labels_for({item.computer_id for item in found.values()})
     return sorted(
         found.values(),
         key=lambda item: (
-            labels.get(item.computer_id, "").casefold(),
+            facts.label(item.computer_id).casefold(),
             item.listed.label.casefold(),
         ),
     )
@@ -325,7 +327,7 @@ def _deleted_members(facts, listed):
         )
     )
     for pk, principal in deleted_ids.items():
-        found.append(StaleMember(pk, "Deleted", when_deleted.get(pk), principal, (pk,)))
+        found.append(StaleMember(pk, "Deleted", when_deleted.get(pk), principal))
 
     edges = Membership.objects.filter(
         group_id__in=list(listed_by_group),
@@ -334,25 +336,38 @@ def _deleted_members(facts, listed):
     ).values_list("member_id", "group_id", "member__deleted_at")
     for member_id, group_id, deleted_at in edges:
         for principal in listed_by_group[group_id]:
-            chain = facts.graph.chain_to(group_id, principal.pk)
-            path = (member_id, *(chain.object_ids() if chain else (group_id,)))
-            found.append(StaleMember(member_id, "Deleted", deleted_at, principal, path))
+            found.append(
+                StaleMember(member_id, "Deleted", deleted_at, principal, group_id)
+            )
     return found
+
+
+def _stale_path(facts, item):
+    """The ids from the computer up to the listed principal."""
+    if item.listed.pk == item.computer_id:
+        return [item.computer_id]
+    if item.via_group_id is not None:
+        chain = facts.chain(item.via_group_id, item.listed.pk)
+        return [item.computer_id, *(chain.object_ids() if chain else [])]
+    chain = facts.chain(item.computer_id, item.listed.pk)
+    return chain.object_ids() if chain else [item.computer_id]
 
 
 def make_stale_renderer(facts):
     def render(items):
-        labels = facts.labels_for({pk for item in items for pk in item.path})
-        return [
-            [
-                _computer_link(item.computer_id, labels.get(item.computer_id)),
-                item.problem,
-                item.since,
-                _object_link(item.listed, item.listed.sid),
-                " → ".join(str(labels.get(pk) or pk) for pk in item.path),
-            ]
-            for item in items
-        ]
+        rows = []
+        for item in items:
+            path = _stale_path(facts, item)
+            rows.append(
+                [
+                    _computer_link(item.computer_id, facts.label(item.computer_id)),
+                    item.problem,
+                    item.since,
+                    _object_link(item.listed, item.listed.sid),
+                    " → ".join(facts.label(pk) or str(pk) for pk in path),
+                ]
+            )
+        return rows
 
     return render
 
@@ -509,16 +524,20 @@ def find_user_auth_without_authip(context):
                 if lacks_authip(computer.operating_system):
                     found.append((computer, server, item, principal))
     found.sort(key=lambda row: (row[0].label.casefold(), row[1].name, row[2].rule.name))
+    return found
+
+
+def render_user_auth_without_authip(items):
     return [
-        (
+        [
             _computer_link(computer.pk, computer.label),
             computer.operating_system,
             _server_link(server),
             item.rule.name,
             _policy_link(item.policy),
             _object_link(principal, ""),
-        )
-        for computer, server, item, principal in found
+        ]
+        for computer, server, item, principal in items
     ]
 
 
@@ -530,7 +549,10 @@ def finders(facts):
         "unresolved-sids": (find_unresolved_sids, _rows),
         "redundant-exceptions": (find_redundant_exceptions, _rows),
         "bypass-firewall-off": (find_bypass_firewall_off, _rows),
-        "user-auth-no-authip": (find_user_auth_without_authip, _rows),
+        "user-auth-no-authip": (
+            find_user_auth_without_authip,
+            render_user_auth_without_authip,
+        ),
     }
 
 

@@ -160,7 +160,7 @@ def bypass_machines_listing(data, server_pk, sid=""):
         for machine_id, item in page:
             principal = item.principal
             if principal.kind == DirectoryObject.Kind.GROUP:
-                chains[machine_id] = facts.members(principal.pk).get(machine_id)
+                chains[machine_id] = facts.chain(machine_id, principal.pk)
         ids = {pk for chain in chains.values() if chain for pk in chain.object_ids()}
         labels = facts.labels_for(ids | {machine_id for machine_id, _ in page})
         return [
@@ -210,14 +210,11 @@ def exception_machines_listing(data, server_pk, scope_kind):
     ]
 
     def render(page):
-        addresses = dict(
-            DirectoryObject.objects.filter(pk__in=page).values_list("pk", "addresses")
-        )
         return [
             [
                 Link(facts.label(pk), object_url(pk)),
                 facts.computers[pk].operating_system,
-                ", ".join(addresses.get(pk) or ()),
+                ", ".join(facts.accounts[pk].addresses),
                 ", ".join(
                     item.rule.name
                     for item in exceptions
@@ -320,28 +317,21 @@ def group_members_listing(data, group_pk):
     group = _referenced_group(data, group_pk)
     facts = data.facts
     accounts = facts.accounts_in(group.pk)
-    labels = facts.labels_for(accounts)
-    items = sorted(accounts, key=lambda pk: (str(labels.get(pk, "")).casefold(), pk))
-    chains = facts.members(group.pk)
+    items = sorted(accounts, key=lambda pk: (facts.label(pk).casefold(), pk))
 
     def render(page):
-        ids = {pk for member_id in page for pk in chains[member_id].object_ids()}
-        page_labels = facts.labels_for(ids)
-        state = {
-            pk: (kind, enabled)
-            for pk, kind, enabled in DirectoryObject.objects.filter(
-                pk__in=page
-            ).values_list("pk", "kind", "enabled")
-        }
+        chains = {pk: facts.chain(pk, group.pk) for pk in page}
+        ids = {pk for chain in chains.values() if chain for pk in chain.object_ids()}
+        labels = facts.labels_for(ids | set(page))
         rows = []
         for pk in page:
-            kind, enabled = state.get(pk, ("", None))
+            account = facts.accounts[pk]
             rows.append(
                 [
-                    Link(page_labels.get(pk), object_url(pk)),
-                    DirectoryObject.Kind(kind).label if kind else "",
-                    enabled,
-                    chain_text(chains[pk], page_labels),
+                    Link(labels.get(pk), object_url(pk)),
+                    DirectoryObject.Kind(account.kind).label,
+                    account.enabled,
+                    chain_text(chains[pk], labels),
                 ]
             )
         return rows

@@ -164,7 +164,8 @@ class DashboardData:
         self.servers = [info.server for info in infos]
         self.configs = {info.server.pk: info.config for info in infos}
         self.references = load_references()
-        self.facts = directory_facts(snapshot)
+        inactive_before = self.now - timezone.timedelta(days=thresholds.inactive_days)
+        self.facts = directory_facts(snapshot, inactive_before)
         self.exposures = server_exposures(infos, self.facts)
         self.risk = RiskContext(
             servers=self.servers,
