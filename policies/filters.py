@@ -42,10 +42,8 @@ class ServerFilter(SearchFilterSet):
     search_fields = ("name", "fqdn", "owner", "addresses__address")
 
     era = django_filters.ChoiceFilter(choices=Era.choices)
-    policy = django_filters.ModelChoiceFilter(
-        field_name="policies",
-        queryset=Policy.objects.filter(local_server__isnull=True),
-        label="Shared policy",
+    policy = django_filters.CharFilter(
+        field_name="policies__name", lookup_expr="iexact", label="Shared policy"
     )
 
     class Meta:
@@ -60,8 +58,8 @@ class PolicyFilter(SearchFilterSet):
     search_fields = ("name", "description")
 
     era = django_filters.ChoiceFilter(choices=Era.choices)
-    server = django_filters.ModelChoiceFilter(
-        field_name="servers", queryset=Server.objects.all()
+    server = django_filters.CharFilter(
+        field_name="servers__name", lookup_expr="iexact", label="Server"
     )
 
     class Meta:
@@ -72,12 +70,12 @@ class PolicyFilter(SearchFilterSet):
 class FirewallRuleFilter(SearchFilterSet):
     search_fields = ("name", "ports", "program_path", "scope", "description")
 
-    server = django_filters.ModelChoiceFilter(
-        queryset=Server.objects.all(),
-        method="for_server",
-        label="Server (local or linked)",
+    server = django_filters.CharFilter(
+        method="for_server", label="Server (local or linked)"
     )
-    policy = django_filters.ModelChoiceFilter(queryset=Policy.objects.all())
+    policy = django_filters.CharFilter(
+        field_name="policy__name", lookup_expr="iexact", label="Shared policy"
+    )
     era = django_filters.ChoiceFilter(field_name="policy__era", choices=Era.choices)
     protocol = django_filters.ChoiceFilter(choices=Protocol.choices)
     enabled = django_filters.BooleanFilter()
@@ -96,20 +94,24 @@ class FirewallRuleFilter(SearchFilterSet):
         ]
 
     def for_server(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
         return queryset.filter(
-            Q(policy__local_server=value) | Q(policy__servers=value)
+            Q(policy__local_server__name__iexact=value)
+            | Q(policy__servers__name__iexact=value)
         ).distinct()
 
 
 class BypassRuleFilter(SearchFilterSet):
     search_fields = ("name", "entries__name", "entries__sid", "description")
 
-    server = django_filters.ModelChoiceFilter(
-        queryset=Server.objects.all(),
-        method="for_server",
-        label="Server (local or linked)",
+    server = django_filters.CharFilter(
+        method="for_server", label="Server (local or linked)"
     )
-    policy = django_filters.ModelChoiceFilter(queryset=Policy.objects.all())
+    policy = django_filters.CharFilter(
+        field_name="policy__name", lookup_expr="iexact", label="Shared policy"
+    )
     era = django_filters.ChoiceFilter(field_name="policy__era", choices=Era.choices)
     enabled = django_filters.BooleanFilter()
 
@@ -121,16 +123,20 @@ class BypassRuleFilter(SearchFilterSet):
         return super().search(queryset, name, value).distinct()
 
     def for_server(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
         return queryset.filter(
-            Q(policy__local_server=value) | Q(policy__servers=value)
+            Q(policy__local_server__name__iexact=value)
+            | Q(policy__servers__name__iexact=value)
         ).distinct()
 
 
 class IPsecPolicyFilter(SearchFilterSet):
     search_fields = ("name", "description", "client_addresses", "clients__name")
 
-    server = django_filters.ModelChoiceFilter(
-        field_name="servers", queryset=Server.objects.all()
+    server = django_filters.CharFilter(
+        field_name="servers__name", lookup_expr="iexact", label="Server"
     )
     enabled = django_filters.BooleanFilter()
 
@@ -151,6 +157,10 @@ class IPsecPolicyFilter(SearchFilterSet):
 
 class AccessRequirementFilter(SearchFilterSet):
     search_fields = ("name", "description", "groups__name", "ports")
+
+    server = django_filters.CharFilter(
+        field_name="server__name", lookup_expr="iexact", label="Server"
+    )
 
     class Meta:
         model = AccessRequirement

@@ -239,12 +239,12 @@ def _parse_ace(match):
 
 
 def _unique_sids(sids):
-    seen = []
+    """Parse SIDs and drop repeats, keeping the first occurrence's place."""
+    unique = {}
     for value in sids:
         sid = value if isinstance(value, Sid) else parse_sid(value)
-        if sid not in seen:
-            seen.append(sid)
-    return seen
+        unique.setdefault(sid, None)
+    return list(unique)
 
 
 def _shown(text):

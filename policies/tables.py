@@ -16,6 +16,8 @@ from policies.models import (
     Server,
 )
 
+ADDRESSES_SHOWN = 6
+
 
 def policy_link(policy):
     """Link to a policy; a local policy links to its server's page."""
@@ -59,11 +61,16 @@ class ServerTable(tables.Table):
         attrs = {"class": "table table-sm table-hover", "data-table": "servers"}
 
     def render_addresses(self, record):
-        return format_html_join(
+        addresses = list(record.addresses.all())
+        shown = format_html_join(
             " ",
             '<span class="badge text-bg-light mono">{}</span>',
-            ((str(address),) for address in record.addresses.all()),
+            ((str(address),) for address in addresses[:ADDRESSES_SHOWN]),
         )
+        hidden = len(addresses) - ADDRESSES_SHOWN
+        if hidden > 0:
+            return format_html("{} and {} more", shown, hidden)
+        return shown
 
     def render_computer(self, value):
         return value.display_label

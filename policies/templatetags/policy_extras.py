@@ -1,6 +1,7 @@
 """Template helpers of the policy pages: change-log rows, principal lookups."""
 
 from django import template
+from django.utils.html import format_html
 
 from policies.tables import rule_summary as summarize_rule
 
@@ -34,6 +35,9 @@ def change_rows(entry):
                 }
             )
             continue
+        if not isinstance(change, list | tuple):
+            rows.append({"field": field, "note": str(change)})
+            continue
         before, after = (list(change) + [None, None])[:2]
         rows.append({"field": field, "before": _shown(before), "after": _shown(after)})
     return rows
@@ -45,3 +49,42 @@ def _shown(value):
     if value == "":
         return "(empty)"
     return value
+
+
+@register.simple_tag
+def principal(name, sid, current):
+    """One stored principal: the name it had, its SID, what the SID names now.
+
+    A Python tag rather than an include: detail pages list thousands of them.
+    """
+    stored = format_html(
+        '<span class="fw-semibold">{}</span> '
+        '<span class="mono small text-body-secondary">{}</span>',
+        name or "(no name stored)",
+        sid,
+    )
+    if current is None:
+        now = format_html(
+            '<span class="badge text-bg-danger" data-unresolved>{}</span>',
+            "resolves to nothing in the directory",
+        )
+    elif current.display_label != name:
+        now = format_html(
+            '<span class="badge text-bg-info" title="Current directory name">'
+            'now: <a class="link-light" href="{}">{}</a></span>',
+            current.get_absolute_url(),
+            current.display_label,
+        )
+    else:
+        now = format_html(
+            '<a class="small" href="{}">{}</a>',
+            current.get_absolute_url(),
+            current.get_kind_display().lower(),
+        )
+    if current is not None and not current.enabled:
+        now = format_html(
+            '{} <span class="badge text-bg-warning">{}</span>', now, "disabled"
+        )
+    return format_html(
+        '<span class="principal" data-sid="{}">{} {}</span>', sid, stored, now
+    )

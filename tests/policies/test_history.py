@@ -175,3 +175,14 @@ def test_deleting_a_shared_policy_is_in_the_history_with_its_last_values(editor_
     )
     assert entry.object_repr == "Old GPO"
     assert entry.changes_dict["precedence"][0] == "4"
+
+
+def test_change_log_shows_link_changes_between_policies_and_servers(viewer_client):
+    server = services.create_server(name="APP01")
+    policy = PolicyFactory(era=Era.XP, name="Baseline")
+    services.link_servers(policy=policy, servers=[server])
+
+    response = viewer_client.get(reverse("changelog"))
+
+    assert response.status_code == 200
+    assert "linked: APP01" in response.content.decode()
