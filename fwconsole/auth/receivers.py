@@ -3,7 +3,6 @@ change log; failed sign-ins are also logged (never with the password)."""
 
 import logging
 
-from auditlog.context import auditlog_value
 from auditlog.registry import auditlog
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
@@ -18,6 +17,7 @@ from django.dispatch import receiver
 from directory.models import DirectorySource, SyncRun
 from fwconsole import audit
 from fwconsole.auth.backends import FAILURE_REASON_ATTR
+from fwconsole.auth.middleware import request_actor
 from fwconsole.auth.throttle import lockout_username
 
 logger = logging.getLogger(__name__)
@@ -116,14 +116,6 @@ def record_sync_start(sender, instance, created, raw=False, **kwargs):
     )
 
 
-def _current_actor():
-    # AuditlogMiddleware keeps the signed-in user of the request here.
-    try:
-        return auditlog_value.get().get("actor")
-    except LookupError:
-        return None
-
-
 @receiver(pre_save, sender=DirectorySource, dispatch_uid="fwconsole-audit-secret")
 def record_bind_password_change(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:
@@ -135,7 +127,7 @@ def record_bind_password_change(sender, instance, raw=False, **kwargs):
     audit.record(
         audit.Event.SOURCE_SECRET_CHANGED,
         target=instance,
-        actor=_current_actor(),
+        actor=request_actor(),
         detail="set" if instance.bind_password else "cleared",
         action=audit.LogEntry.Action.UPDATE,
     )

@@ -56,15 +56,13 @@ def submit(client, form, overrides):
     return client.post(form.action.removeprefix("http://testserver"), {**data, **files})
 
 
-def check_submission(client, form, overrides, before):
-    """Submit once inside a rolled-back transaction; return the problems.
-
-    ``before`` is the database fingerprint every submission starts from.
-    """
+def check_submission(client, form, overrides):
+    """Submit once inside a rolled-back transaction; return the problems."""
     with transaction.atomic():
+        before = fuzz.database_writes()
         response = submit(client, form, overrides)
         problems = fuzz.answer_problems(response)
-        if fuzz.is_refusal(response) and fuzz.database_fingerprint() != before:
+        if fuzz.is_refusal(response) and fuzz.database_writes() != before:
             problems.append(
                 f"refused ({response.status_code}) yet the database changed"
             )
@@ -89,8 +87,6 @@ def fuzz_form(client, form):
     if not fields:
         return None
 
-    before = fuzz.database_fingerprint()
-
     @FUZZ_SETTINGS
     @given(
         field=st.sampled_from(fields),
@@ -100,7 +96,7 @@ def fuzz_form(client, form):
     def run(field, value, every_field):
         targets = fields if every_field else [field]
         overrides = {f.name: value for f in targets}
-        problems = check_submission(client, form, overrides, before)
+        problems = check_submission(client, form, overrides)
         assert not problems, "; ".join(problems)
 
     try:
@@ -192,3 +188,22 @@ def test_sign_in_form_survives_hostile_input(client, settings):
 
     assert [form.action for form in forms]
     assert not errors + [failure for failure in failures if failure]
+
+
+def test_the_write_check_sees_a_write_even_when_rolled_back(db):
+    from fwconsole.models import RoleMapping
+
+    before = fuzz.database_writes()
+    with transaction.atomic():
+        RoleMapping.objects.create(group_dn="CN=x,DC=corp", role="viewer")
+        transaction.set_rollback(True)
+
+    assert fuzz.database_writes() != before
+
+
+def test_the_answer_check_finds_unescaped_markup():
+    from django.http import HttpResponse
+
+    for atom in fuzz.ATOMS:
+        assert fuzz.answer_problems(HttpResponse(f"<p>{atom}</p>"))
+    assert not fuzz.answer_problems(HttpResponse("<p>&lt;script&gt;fz()</p>"))
