@@ -113,3 +113,30 @@ def test_viewer_sees_the_server_page_without_edit_controls(viewer_page, live_ser
     expect(viewer_page.locator('[data-section="effective"]')).to_be_visible()
     expect(viewer_page.locator("[data-edit-control]")).to_have_count(0)
     assert errors == []
+
+
+def test_preview_impact_lists_machines_that_would_gain_access(editor_page, live_server):
+    from tests.policies.evaluator.world import World
+
+    world = World()
+    server = world.server(era="xp")
+    gpo = world.policy(server)
+    listed, site = world.group("FW-Bypass"), world.group("Site")
+    world.add(world.computer("WS1", addresses=["10.30.0.5"]), listed)
+    world.add(world.computer("WS3", addresses=["10.20.1.40"]), site)
+    rule = world.bypass(gpo, listed)
+    world.ipsec(server)
+    page = editor_page
+    errors = _errors(page)
+
+    page.goto(live_server.url + f"/policies/bypass-rules/{rule.pk}/edit/")
+    page.locator('[data-principal-search="computers"]').press_sequentially("Site")
+    page.locator('[data-principal-add][data-name="Site"]').click()
+    page.click("[data-impact-button]")
+
+    gained = page.locator("[data-impact-gained]")
+    expect(gained).to_be_visible()
+    expect(gained).to_contain_text("WS3")
+    expect(gained).not_to_contain_text("WS1")
+    assert list(rule.entries.values_list("name", flat=True)) == ["FW-Bypass"]
+    assert errors == []

@@ -362,3 +362,13 @@ def test_deleting_a_server_asks_first_then_deletes(editor_client):
     assert "Delete" in confirm.content.decode()
     assert deleted.status_code == 302
     assert not Server.objects.exists()
+
+
+@pytest.mark.parametrize("form", ["firewallrule", "bypassrule"])
+def test_rule_forms_offer_an_impact_preview_of_the_unsaved_edit(editor_client, form):
+    response = editor_client.get(reverse(f"policies:{form}_create"))
+
+    page = response.content.decode()
+    assert f'hx-post="{reverse("whatif:impact")}"' in page
+    assert "data-impact-button" in page
+    assert "policies/impact.js" in page
