@@ -9,6 +9,7 @@ snapshot, so naming the accounts of a list page reads nothing more.
 """
 
 import bisect
+import functools
 import logging
 import socket
 from collections import Counter
@@ -27,6 +28,7 @@ GROUP = DirectoryObject.Kind.GROUP
 NO_AUTHIP_MARKERS = ("windows xp", "server 2003", "windows 2000", "windows nt")
 
 
+@functools.cache
 def lacks_authip(operating_system):
     """Whether a client with this operatingSystem value cannot do AuthIP."""
     text = (operating_system or "").casefold()
@@ -37,13 +39,14 @@ def lacks_authip(operating_system):
 class ComputerFacts:
     """A live computer account, reduced to what the dashboard needs.
 
-    ``last_logon`` is set only when it lies before the inactivity limit.
+    ``inactive``: its last logon lies before the inactivity limit (an account
+    with no recorded last logon is not called inactive).
     """
 
     pk: int
     label: str
     enabled: bool
-    last_logon: object
+    inactive: bool
     operating_system: str
 
 
@@ -151,6 +154,7 @@ class DirectoryFacts:
     computers: dict
     addresses: AddressIndex
     _members: dict = field(default_factory=dict)
+    _nested: dict = field(default_factory=dict)
     _principals: dict = field(default_factory=dict)
 
     @property
@@ -197,6 +201,12 @@ class DirectoryFacts:
             self._members[group_id] = frozenset(self.graph.member_ids(group_id))
         return self._members[group_id]
 
+    def nested_group_ids(self, group_id):
+        """Return the group and the groups nested in it at any depth (cached)."""
+        if group_id not in self._nested:
+            self._nested[group_id] = frozenset(self.graph.nested_group_ids(group_id))
+        return self._nested[group_id]
+
     def chain(self, member_id, group_id):
         """Return how a member reaches a group (a Chain), or None."""
         return self.graph.chain_to(member_id, group_id)
@@ -219,13 +229,14 @@ class DirectoryFacts:
 def directory_facts(snapshot, inactive_before):
     """Build the dashboard's facts from a what-if snapshot (one query).
 
-    Only last logons before ``inactive_before`` are read: the findings need
-    no other, and reading every computer's would cost more than all the rest.
+    Only the ids of computers whose last logon lies before ``inactive_before``
+    are read: the findings need no more, and reading every computer's logon
+    time would cost more than all the rest.
     """
-    last_logons = dict(
+    inactive = set(
         DirectoryObject.objects.filter(
             kind=COMPUTER, deleted_at__isnull=True, last_logon__lt=inactive_before
-        ).values_list("pk", "last_logon")
+        ).values_list("pk", flat=True)
     )
     computers = {}
     addresses = []
@@ -236,7 +247,7 @@ def directory_facts(snapshot, inactive_before):
             pk=account.pk,
             label=account.label,
             enabled=account.enabled,
-            last_logon=last_logons.get(account.pk),
+            inactive=account.pk in inactive,
             operating_system=account.operating_system,
         )
         if account.addresses:

@@ -265,7 +265,6 @@ class StaleMember:
 def find_stale_members(context):
     """Disabled, deleted or inactive computers inside bypass groups."""
     facts = context.facts
-    cutoff = context.now - timezone.timedelta(days=context.thresholds.inactive_days)
     listed = {}
     for entry in context.references.bypass_entries:
         if entry.role == BypassEntry.Role.MACHINE and not entry.deny:
@@ -275,9 +274,9 @@ def find_stale_members(context):
 
     problems = {}
     for pk, computer in facts.computers.items():
-        problem, since = _computer_problem(computer, cutoff)
+        problem = _computer_problem(computer)
         if problem:
-            problems[pk] = (problem, since)
+            problems[pk] = problem
 
     found = {}
     for sid, principal in sorted(listed.items()):
@@ -288,25 +287,26 @@ def find_stale_members(context):
         else:
             members = facts.member_ids(principal.pk)
         for member_id in members & problems.keys():
-            problem, since = problems[member_id]
-            found[(member_id, sid)] = StaleMember(member_id, problem, since, principal)
+            problem = problems[member_id]
+            found[(member_id, sid)] = StaleMember(member_id, problem, None, principal)
     for item in _deleted_members(facts, listed):
         found.setdefault((item.computer_id, item.listed.sid), item)
+    sort_labels = {}
+    for item in found.values():
+        if item.computer_id not in sort_labels:
+            sort_labels[item.computer_id] = facts.label(item.computer_id).casefold()
     return sorted(
         found.values(),
-        key=lambda item: (
-            facts.label(item.computer_id).casefold(),
-            item.listed.label.casefold(),
-        ),
+        key=lambda item: (sort_labels[item.computer_id], item.listed.label.casefold()),
     )
 
 
-def _computer_problem(computer, cutoff):
+def _computer_problem(computer):
     if not computer.enabled:
-        return "Disabled", None
-    if computer.last_logon is not None and computer.last_logon < cutoff:
-        return "Inactive", computer.last_logon
-    return "", None
+        return "Disabled"
+    if computer.inactive:
+        return "Inactive"
+    return ""
 
 
 def _deleted_members(facts, listed):
@@ -318,7 +318,7 @@ def _deleted_members(facts, listed):
         if principal.kind == DirectoryObject.Kind.COMPUTER and principal.deleted:
             deleted_ids[principal.pk] = principal
         elif principal.kind == DirectoryObject.Kind.GROUP and not principal.deleted:
-            for group_id in facts.graph.nested_group_ids(principal.pk):
+            for group_id in facts.nested_group_ids(principal.pk):
                 listed_by_group.setdefault(group_id, []).append(principal)
 
     when_deleted = dict(
@@ -355,6 +355,13 @@ def _stale_path(facts, item):
 
 def make_stale_renderer(facts):
     def render(items):
+        # The inactive ones' last logon is read for the rows shown only.
+        inactive = [item.computer_id for item in items if item.problem == "Inactive"]
+        last_logons = dict(
+            DirectoryObject.objects.filter(pk__in=inactive).values_list(
+                "pk", "last_logon"
+            )
+        )
         rows = []
         for item in items:
             path = _stale_path(facts, item)
@@ -362,7 +369,7 @@ def make_stale_renderer(facts):
                 [
                     _computer_link(item.computer_id, facts.label(item.computer_id)),
                     item.problem,
-                    item.since,
+                    last_logons.get(item.computer_id, item.since),
                     _object_link(item.listed, item.listed.sid),
                     " → ".join(facts.label(pk) or str(pk) for pk in path),
                 ]

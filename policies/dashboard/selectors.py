@@ -14,12 +14,16 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import F, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from directory import selectors as directory_selectors
-from directory.models import DirectoryObject, MembershipChange, SyncRun
+from directory.models import (
+    DirectoryObject,
+    DirectorySource,
+    MembershipChange,
+    SyncRun,
+)
 from policies.dashboard.exposure import server_exposures
 from policies.dashboard.facts import directory_facts
 from policies.dashboard.findings import (
@@ -73,10 +77,20 @@ class SourceHealth:
         ]
 
 
-def sync_health(now=None):
-    """Return a SourceHealth per directory source, in name order."""
+def sync_health(counts, now=None):
+    """Return a SourceHealth per directory source, in name order.
+
+    ``counts`` maps a source's pk to {kind: live objects} (the dashboard takes
+    them from its snapshot, so counting reads nothing); the runs are read
+    live, so a running run's progress shows as it advances.
+    """
     now = now or timezone.now()
-    sources = list(directory_selectors.sources_with_status())
+    latest = SyncRun.objects.filter(source=OuterRef("pk")).order_by("-queued_at", "-pk")
+    sources = list(
+        DirectorySource.objects.annotate(
+            last_run_id=Subquery(latest.values("pk")[:1])
+        ).order_by("name")
+    )
     run_ids = [source.last_run_id for source in sources if source.last_run_id]
     runs = SyncRun.objects.in_bulk(run_ids)
     active = {
@@ -86,6 +100,7 @@ def sync_health(now=None):
     health = []
     for source in sources:
         last_success = source.last_success_at
+        by_kind = counts.get(source.pk, {})
         health.append(
             SourceHealth(
                 source=source,
@@ -93,14 +108,20 @@ def sync_health(now=None):
                 active_run=active.get(source.pk),
                 age=now - last_success if last_success else None,
                 stale=source.is_stale(now),
-                counts={
-                    DirectoryObject.Kind.COMPUTER: source.computer_count,
-                    DirectoryObject.Kind.USER: source.user_count,
-                    DirectoryObject.Kind.GROUP: source.group_count,
-                },
+                counts={kind: by_kind.get(kind, 0) for kind in DirectoryObject.Kind},
             )
         )
     return health
+
+
+def object_counts(snapshot):
+    """Return {source pk: {kind: live objects}} from a what-if snapshot."""
+    counts = {}
+    for account in snapshot.accounts.values():
+        if not account.deleted:
+            by_kind = counts.setdefault(account.source_id, {})
+            by_kind[account.kind] = by_kind.get(account.kind, 0) + 1
+    return counts
 
 
 def load_references():
@@ -164,6 +185,7 @@ class DashboardData:
         self.servers = [info.server for info in infos]
         self.configs = {info.server.pk: info.config for info in infos}
         self.references = load_references()
+        self.object_counts = object_counts(snapshot)
         inactive_before = self.now - timezone.timedelta(days=thresholds.inactive_days)
         self.facts = directory_facts(snapshot, inactive_before)
         self.exposures = server_exposures(infos, self.facts)
@@ -259,7 +281,7 @@ class DashboardData:
         """Referenced groups and every group nested in them, for the change list."""
         watched = set()
         for group in self.referenced_groups:
-            watched |= self.facts.graph.nested_group_ids(group.pk)
+            watched |= self.facts.nested_group_ids(group.pk)
         return watched
 
     def changes(self, group_ids=None):
@@ -270,6 +292,10 @@ class DashboardData:
             .select_related("group", "member", "run")
             .order_by("-at", "-pk")
         )
+
+    def sync_health(self):
+        """Return the sources' health with the counts of this data."""
+        return sync_health(self.object_counts)
 
     def recent_change_count(self):
         """Count the changes of the watched groups in the last CHANGE_WINDOW_DAYS."""

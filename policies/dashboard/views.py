@@ -17,7 +17,7 @@ from policies.dashboard import charts, lists, services
 from policies.dashboard.export import csv_response
 from policies.dashboard.findings import KINDS_BY_SLUG
 from policies.dashboard.forms import RiskThresholdsForm
-from policies.dashboard.selectors import dashboard_data, sync_health
+from policies.dashboard.selectors import dashboard_data
 from policies.models import RiskThresholds
 
 DASHBOARD_SERVERS = 10
@@ -32,7 +32,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         data = dashboard_data()
         ranked = lists.ranked_exposures(data)
-        health = sync_health()
+        health = data.sync_health()
         context.update(
             data=data,
             health=health,
@@ -63,7 +63,7 @@ class SyncHealthView(RoleRequiredMixin, TemplateView):
     template_name = "dashboard/partials/sync_health.html"
 
     def get(self, request, *args, **kwargs):
-        health = sync_health()
+        health = dashboard_data().sync_health()
         polling = any(item.active_run for item in health)
         response = self.render_to_response({"health": health, "polling": polling})
         if not polling:
@@ -184,7 +184,7 @@ class FindingsChartView(ChartView):
 
 class SyncHealthChartView(ChartView):
     def chart(self, request):
-        return charts.sync_health_chart(sync_health())
+        return charts.sync_health_chart(dashboard_data().sync_health())
 
 
 class RiskThresholdsView(RoleRequiredMixin, FormView):

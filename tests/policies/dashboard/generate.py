@@ -80,7 +80,7 @@ def _computers(source, machines, now):
                     "Windows XP Professional" if number % 7 == 3 else "Windows 10"
                 ),
                 addresses=_addresses(number),
-                last_logon=now - timezone.timedelta(days=number % 150),
+                last_logon=now - timezone.timedelta(days=number * 37 % 150),
                 primary_group_id=515,
             )
         )
