@@ -127,9 +127,32 @@ ROUTE_MODELS = {
     "accounts:user_reactivate": get_user_model,
 }
 
+
+def server_pk():
+    from tests.policies import factories as policy_factories
+
+    return policy_factories.ServerFactory().pk
+
+
+def referenced_group():
+    """A group on a server's bypass list: the dashboard lists only such groups."""
+    from tests.directory import factories as directory_factories
+    from tests.policies import factories as policy_factories
+
+    group = directory_factories.GroupFactory()
+    server = policy_factories.ServerFactory()
+    rule = policy_factories.BypassRuleFactory(policy=server.local_policy)
+    policy_factories.BypassEntryFactory(rule=rule, sid=group.sid, name=group.name)
+    return {"pk": group.pk}
+
+
 # Routes with other arguments: name -> function returning reverse() kwargs.
 ROUTE_SAMPLES = {
     "accounts:rolemapping_delete": lambda: {"pk": role_mapping().pk},
+    "dashboard:bypass_machines": lambda: {"pk": server_pk()},
+    "dashboard:exception_machines": lambda: {"pk": server_pk(), "scope": "any"},
+    "dashboard:group_members": referenced_group,
+    "dashboard:finding_list": lambda: {"slug": "stale-members"},
 }
 
 
