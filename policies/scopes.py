@@ -29,7 +29,9 @@ answers True, False or None (unknown), with the reason.
 """
 
 import ipaddress
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from netaddr import IPAddress, IPNetwork, IPRange, IPSet
 
@@ -170,8 +172,26 @@ class Scope:
     def is_undecidable(self):
         return bool(self.keywords)
 
-    def canonical(self):
-        """Return the canonical text; equal scopes give equal text."""
+    @cached_property
+    def _tokens(self):
+        """(version, first, last, token) of each address token, in order.
+
+        Matching looks a client up here by bisection instead of asking the
+        IPSet, which is far slower when one scope meets thousands of clients.
+        """
+        found = []
+        for token in _address_tokens(self.addresses, self.era):
+            start, _, end = token.partition("-")
+            if end:
+                first, last = IPAddress(start), IPAddress(end)
+                found.append((first.version, int(first), int(last), token))
+            else:
+                network = IPNetwork(token)
+                found.append((network.version, network.first, network.last, token))
+        return sorted(found)
+
+    @cached_property
+    def _canonical(self):
         if self.any:
             return ANY_ADDRESS
         tokens = []
@@ -182,8 +202,12 @@ class Scope:
             tokens += [LOCAL_SUBNET4] if 4 in local else []
             tokens += [LOCAL_SUBNET6] if 6 in local else []
         tokens += [name for name in UNDECIDABLE_KEYWORDS if name in self.keywords]
-        tokens += _address_tokens(self.addresses, self.era)
+        tokens += [token for *_, token in self._tokens]
         return ",".join(tokens)
+
+    def canonical(self):
+        """Return the canonical text; equal scopes give equal text."""
+        return self._canonical
 
     __str__ = canonical
 
@@ -195,8 +219,34 @@ class Scope:
     def __hash__(self):
         return hash(self.canonical())
 
+    def _covering(self, version, number):
+        tokens = self._tokens
+        index = bisect_right(tokens, (version, number, _ABOVE_ANY, "")) - 1
+        if index >= 0:
+            token_version, first, last, token = tokens[index]
+            if token_version == version and first <= number <= last:
+                return token
+        return ""
+
+    def decide(self, client_address, server_interfaces=()):
+        """The answer of ``match`` without its explanation (faster, for many
+        clients at once): True, False or None."""
+        if self.any:
+            return True
+        if client_address is None:
+            return None
+        try:
+            version, number, _ = _client(str(client_address))
+        except ValueError:
+            return None
+        if self._covering(version, number):
+            return True
+        if self._local_network(version, number, server_interfaces) is not None:
+            return True
+        return None if self.keywords else False
+
     def match(self, client_address, server_interfaces=()):
-        """Decide whether the scope admits a client address.
+        """Decide whether the scope admits a client address, and say why.
 
         ``server_interfaces`` are the server's addresses with their prefix
         lengths (``"10.20.1.10/24"``, netaddr IPNetwork, or objects with
@@ -210,14 +260,23 @@ class Scope:
             return ScopeMatch(
                 None, f"the scope {self} needs the client's address, which is unknown"
             )
-        address = IPAddress(str(client_address))
-        if address in self.addresses:
+        try:
+            version, number, address = _client(str(client_address))
+        except ValueError:
             return ScopeMatch(
-                True, f"{address} is in {self}", _covering_token(self, address)
+                None, f"the client address {client_address!r} is unreadable"
             )
-        local = self._local_subnet_match(address, server_interfaces)
-        if local is not None:
-            return local
+        token = self._covering(version, number)
+        if token:
+            return ScopeMatch(True, f"{address} is in {self}", token)
+        network = self._local_network(version, number, server_interfaces)
+        if network is not None:
+            return ScopeMatch(
+                True,
+                f"{address} is on the local subnet {network.cidr} of the "
+                f"server's interface {network}",
+                LOCAL_SUBNET,
+            )
         if self.keywords:
             names = ", ".join(sorted(self.keywords))
             return ScopeMatch(
@@ -238,24 +297,31 @@ class Scope:
 
     def admits(self, client_address, server_interfaces=()):
         """Return True, False or None (unknown); see ``match`` for the reason."""
-        return self.match(client_address, server_interfaces).result
+        return self.decide(client_address, server_interfaces)
 
-    def _local_subnet_match(self, address, server_interfaces):
+    def _local_network(self, version, number, server_interfaces):
+        """The server interface whose subnet holds the address under LocalSubnet."""
         if not self.local_subnet:
             return None
         for network in interface_networks(server_interfaces):
             family_allowed = (
                 None in self.local_subnet or network.version in self.local_subnet
             )
-            if family_allowed and network.version == address.version:
-                if address in network:
-                    return ScopeMatch(
-                        True,
-                        f"{address} is on the local subnet {network.cidr} of the "
-                        f"server's interface {network}",
-                        LOCAL_SUBNET,
-                    )
+            if family_allowed and network.version == version:
+                if network.first <= number <= network.last:
+                    return network
         return None
+
+
+# Sorts after every (version, first) pair of the same first address.
+_ABOVE_ANY = 2**129
+
+
+@lru_cache(maxsize=200_000)
+def _client(text):
+    """(version, integer, normal text) of a client address, parsed once."""
+    address = ipaddress.ip_address(text)
+    return address.version, int(address), str(address)
 
 
 def interface_networks(server_interfaces):
@@ -269,17 +335,6 @@ def interface_networks(server_interfaces):
         else:
             networks.append(IPNetwork(str(interface)))
     return networks
-
-
-def _covering_token(scope, address):
-    for token in _address_tokens(scope.addresses, scope.era):
-        start, _, end = token.partition("-")
-        if end:
-            if IPAddress(start) <= address <= IPAddress(end):
-                return token
-        elif address in IPNetwork(token):
-            return token
-    return ""
 
 
 def _address_tokens(addresses, era):

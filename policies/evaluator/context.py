@@ -2,6 +2,7 @@
 
 import copy
 import re
+from functools import lru_cache
 
 from policies.evaluator.logic import and3
 from policies.evaluator.membership import Subject
@@ -23,6 +24,7 @@ _LATER_ERA_OS = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def os_era(operating_system):
     """Return Era.XP, Era.ADVANCED, or None when the OS is not recorded or known."""
     text = (operating_system or "").strip()
@@ -52,6 +54,14 @@ def match_addresses(scope, addresses, interfaces):
         f"the client has several addresses ({', '.join(addresses)}) and "
         f"{scope} does not answer the same for all of them",
     )
+
+
+def decide_addresses(scope, addresses, interfaces):
+    """The result of match_addresses without its explanation (faster)."""
+    if len(addresses) < 2:
+        return scope.decide(addresses[0] if addresses else None, interfaces)
+    results = {scope.decide(address, interfaces) for address in addresses}
+    return results.pop() if len(results) == 1 else None
 
 
 def other_era(era):

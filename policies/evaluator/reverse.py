@@ -4,9 +4,9 @@
 every input the ladder reads (account state, era, source, the answer of each
 principal list the server consults, the answer of each scope) get the same
 verdict, so the evaluator runs once per such class; the inputs of each
-machine come from group member maps computed once. The single-query
-evaluator itself decides each class, so both answer alike (a test checks it
-on every pair of a generated directory).
+machine come from transitive member sets computed once per listed group.
+The single-query evaluator itself decides each class, so both answer alike
+(a test checks it on every pair of a generated directory).
 
 "What can M reach" splits each server's ports into ranges on which nothing
 the ladder reads changes, and evaluates one port per range.
@@ -17,36 +17,70 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from policies.effective import PREDEFINED_GROUP_SERVICES
-from policies.evaluator.context import match_addresses, os_era
+from policies.evaluator.context import decide_addresses, os_era
 from policies.evaluator.engine import evaluate
 from policies.evaluator.matching import RPC_DYNAMIC_RANGES
-from policies.evaluator.membership import Subject
 from policies.evaluator.query import Query
 from policies.evaluator.verdict import Verdict
 from policies.models import BypassEntry, Era
 from policies.ports import PORT_MAX, PORT_MIN, Service
 
 
-class MemberMapSubject(Subject):
-    """A Subject that finds chains in per-group member maps (computed once).
+class EntryOracle:
+    """Answers, for many accounts, what Subject.match answers for one entry.
 
-    Used for many accounts against the same few groups: looking a member up
-    in the group's transitive member map replaces walking up from each
-    account. No pretended changes.
+    Everything that does not depend on the account (the entry's targets,
+    their transitive members, what makes their membership uncertain, how
+    fresh their sources are) is worked out once; per account only set and
+    string tests remain. ``result`` returns Subject.match's result, or the
+    pk of the group (or "self") the account was found through, so that
+    accounts found through different groups are kept apart.
     """
 
-    def __init__(self, snapshot, account, *, now, member_maps, **overrides):
-        super().__init__(snapshot, account, now=now, **overrides)
-        self.member_maps = member_maps
+    def __init__(self, snapshot, entry, now, members):
+        self.sid = entry.sid
+        targets = snapshot.live_by_sid(entry.sid)
+        self.groups = [
+            (target.pk, members(target.pk), _stale(snapshot, target.source_id, now))
+            for target in targets
+            if target.is_group
+        ]
+        self.all_stale = any(
+            _stale(snapshot, target.source_id, now) for target in targets
+        )
+        self.always_unknown = not targets
+        self.foreign = []
+        for target in targets:
+            if not target.is_group:
+                continue
+            for uncertainty in snapshot.graph.uncertainties(target.pk):
+                kind, _, value = uncertainty.reason.partition(":")
+                if kind == "foreign":
+                    self.foreign.append(value)
+                else:
+                    self.always_unknown = True
 
-    def chain_to(self, group_id):
-        if self.account is None or self.added or self.removed:
-            return super().chain_to(group_id)
-        members = self.member_maps.get(group_id)
-        if members is None:
-            members = self.snapshot.graph.members_of(group_id)
-            self.member_maps[group_id] = members
-        return members.get(self.account.pk)
+    def result(self, account, account_stale):
+        if account.sid and account.sid == self.sid:
+            return None if account_stale else "self"
+        for group_id, members, group_stale in self.groups:
+            if account.pk in members:
+                return None if account_stale or group_stale else group_id
+        unknown = self.always_unknown or any(
+            _could_be_foreign(account, sid) for sid in self.foreign
+        )
+        if unknown or account_stale or self.all_stale:
+            return None
+        return False
+
+
+def _could_be_foreign(account, sid):
+    domain = account.domain_sid
+    return not domain or sid.startswith(domain + "-")
+
+
+def _stale(snapshot, source_id, now):
+    return snapshot.sources[source_id].is_stale(now)
 
 
 @dataclass
@@ -123,13 +157,17 @@ def _consulted_scopes(snapshot, info):
     return list(scopes.values())
 
 
-def _machine_key(snapshot, info, account, entries, scopes, subject):
+def _machine_key(info, account, oracles, scopes, stale_sources):
     """The inputs of the ladder that differ between machines."""
-    memberships = tuple(subject.match(entry).result for entry in entries)
+    account_stale = account.source_id in stale_sources
+    memberships = tuple(oracle.result(account, account_stale) for oracle in oracles)
+    addresses = account.addresses
     scope_results = tuple(
-        match_addresses(scope, account.addresses, info.interfaces).result
-        for scope in scopes
+        decide_addresses(scope, addresses, info.interfaces) for scope in scopes
     )
+    # A machine listed by its own SID is named in its path, and one with
+    # several addresses in the reasons: such machines get answers of their own.
+    own = account.pk if "self" in memberships or len(addresses) > 1 else None
     return (
         account.kind,
         account.enabled,
@@ -138,6 +176,7 @@ def _machine_key(snapshot, info, account, entries, scopes, subject):
         account.source_id,
         memberships,
         scope_results,
+        own,
     )
 
 
@@ -156,14 +195,24 @@ def who_can_reach(
     started = time.perf_counter()
     now = now or snapshot.taken_at
     info = snapshot.servers[server_id]
-    entries = _consulted_entries(info)
     scopes = _consulted_scopes(snapshot, info)
-    member_maps = {}
+    member_sets = {}
+
+    def members(group_id):
+        if group_id not in member_sets:
+            member_sets[group_id] = frozenset(snapshot.graph.member_ids(group_id))
+        return member_sets[group_id]
+
+    oracles = [
+        EntryOracle(snapshot, entry, now, members) for entry in _consulted_entries(info)
+    ]
+    stale_sources = {
+        pk for pk, source in snapshot.sources.items() if source.is_stale(now)
+    }
     classes = {}
     rows = []
     for account in snapshot.computers():
-        subject = MemberMapSubject(snapshot, account, now=now, member_maps=member_maps)
-        key = _machine_key(snapshot, info, account, entries, scopes, subject)
+        key = _machine_key(info, account, oracles, scopes, stale_sources)
         answer = classes.get(key)
         if answer is None:
             query = Query(

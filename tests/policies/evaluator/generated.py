@@ -88,6 +88,8 @@ def build_directory(rng, *, computers=300, groups=40, users=20):
     for i in range(computers):
         subnet = rng.choice(["10.20.1", "10.30.1", "10.30.7", "192.168.50", "172.16.5"])
         addresses = [] if rng.random() < 0.08 else [f"{subnet}.{rng.randint(1, 250)}"]
+        if rng.random() < 0.05:
+            addresses.append(f"10.30.7.{rng.randint(1, 250)}")
         machines.append(
             _object(
                 source,
@@ -127,7 +129,7 @@ def build_directory(rng, *, computers=300, groups=40, users=20):
     return group_rows, user_rows, machine_rows
 
 
-def build_servers(rng, groups, users, *, count=12):
+def build_servers(rng, groups, users, machines=(), *, count=12):
     shared = Policy.objects.create(
         name="Baseline", precedence=50, state_domain=FirewallState.ON
     )
@@ -167,7 +169,7 @@ def build_servers(rng, groups, users, *, count=12):
         if era == Era.XP or rng.random() < 0.5:
             shared.servers.add(server)
         _rules(rng, policy, era)
-        _bypass(rng, policy, era, groups, users)
+        _bypass(rng, policy, era, groups, users, machines)
         if era == Era.ADVANCED and rng.random() < 0.3:
             AuthorizationEntry.objects.create(
                 policy=policy,
@@ -239,7 +241,7 @@ def _rules(rng, policy, era):
         )
 
 
-def _bypass(rng, policy, era, groups, users):
+def _bypass(rng, policy, era, groups, users, machines):
     if rng.random() < 0.15:
         return
     protocol, ports = "", ""
@@ -263,10 +265,13 @@ def _bypass(rng, policy, era, groups, users):
             )
     if rng.random() < 0.1:
         BypassEntry.objects.create(rule=rule, sid=f"{DOMAIN_SID}-99999", name="Gone")
+    if machines and rng.random() < 0.4:
+        machine = rng.choice(machines)
+        BypassEntry.objects.create(rule=rule, sid=machine.sid, name=machine.name)
 
 
 def build_estate(seed=5, **sizes):
     rng = random.Random(seed)
     groups, users, machines = build_directory(rng, **sizes)
-    servers = build_servers(rng, groups, users)
+    servers = build_servers(rng, groups, users, machines)
     return groups, users, machines, servers
