@@ -3,7 +3,7 @@
 ``dashboard_data()`` returns everything the home page, its charts and its
 lists show, built from the what-if evaluator's snapshot of the directory and
 the policies (so both answer from the same data) and kept per process until
-the data, the risk thresholds or the minute change. Checking for a change and
+the data, the risk thresholds or the date change. Checking for a change and
 reading what is live (sync runs, recent membership changes, size samples)
 takes a fixed number of queries whatever the size of the directory.
 """
@@ -47,7 +47,6 @@ from policies.models import (
 
 logger = logging.getLogger(__name__)
 
-CACHE_SECONDS = 60
 RECENT_CHANGES = 10
 CHANGE_WINDOW_DAYS = 30
 SAMPLES_PER_GROUP = 100
@@ -171,8 +170,7 @@ class DashboardData:
     """Everything the dashboard shows that follows from the stored data.
 
     Built from the what-if snapshot and the risk thresholds; ``dashboard_data``
-    keeps one per process and rebuilds it when either changes (or after
-    CACHE_SECONDS, since inactivity is measured against the clock).
+    keeps one per process and rebuilds it when either changes, or the day.
     """
 
     def __init__(self, snapshot, thresholds, now=None):
@@ -304,24 +302,29 @@ class DashboardData:
 
 
 _lock = threading.Lock()
-_cache = {"key": None, "built": None, "data": None}
+_cache = {"key": None, "data": None}
 
 
 def dashboard_data():
-    """Return the DashboardData of the stored data, rebuilt only when it changed."""
+    """Return the DashboardData of the stored data, rebuilt only when it changed.
+
+    The key is the what-if snapshot's version, the thresholds and the date:
+    inactivity is counted in days, so a rebuild a day is enough for the clock.
+    """
     snapshot = current_snapshot()
     thresholds = RiskThresholds.current()
-    key = (snapshot.version, thresholds.broad_group_size, thresholds.inactive_days)
     now = timezone.now()
+    key = (
+        snapshot.version,
+        thresholds.broad_group_size,
+        thresholds.inactive_days,
+        timezone.localdate(now),
+    )
     with _lock:
-        fresh = _cache["built"] and (now - _cache["built"]).total_seconds() < (
-            CACHE_SECONDS
-        )
-        if _cache["key"] != key or not fresh:
+        if _cache["key"] != key:
             started = time.perf_counter()
             _cache["data"] = DashboardData(snapshot, thresholds, now).warm()
             _cache["key"] = key
-            _cache["built"] = now
             logger.info(
                 "Built the dashboard in %.2f s: %d servers, %d computers",
                 time.perf_counter() - started,
@@ -334,7 +337,7 @@ def dashboard_data():
 def forget_dashboard():
     """Drop the cached dashboard (the next call rebuilds it)."""
     with _lock:
-        _cache.update(key=None, built=None, data=None)
+        _cache.update(key=None, data=None)
 
 
 def group_size_samples(group_ids):
