@@ -135,7 +135,8 @@ def search_accounts(kind, text, *, limit=SEARCH_LIMIT):
     the text is never put into an LDAP filter.
     """
     text = (text or "").strip().casefold()
-    if not text:
+    # No stored name holds a NUL (and PostgreSQL refuses one in a query).
+    if not text or "\x00" in text:
         return []
     queryset = DirectoryObject.objects.filter(kind=kind, deleted_at__isnull=True)
     if kind == DirectoryObject.Kind.COMPUTER:
@@ -148,6 +149,6 @@ def search_accounts(kind, text, *, limit=SEARCH_LIMIT):
 def search_servers(text, *, limit=SEARCH_LIMIT):
     """Servers whose name starts with the typed text."""
     text = (text or "").strip()
-    if not text:
+    if not text or "\x00" in text:
         return []
     return list(Server.objects.filter(name__istartswith=text).order_by("name")[:limit])

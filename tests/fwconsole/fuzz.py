@@ -173,6 +173,8 @@ class _PageParser(HTMLParser):
                 enctype=attrs.get("enctype", ""),
             )
             self.forms.append(self._form)
+        if tag in ("input", "select", "textarea") and attrs.get("name"):
+            self._htmx_field(attrs)
         form = self._form
         if form is None or not attrs.get("name"):
             return
@@ -193,6 +195,22 @@ class _PageParser(HTMLParser):
             form.fields.append(self._select)
         elif tag == "button" and attrs.get("value"):
             form.fields.append(Field(attrs["name"], "button", attrs["value"]))
+
+    def _htmx_field(self, attrs):
+        """A field that sends itself (type-ahead): a one-field form of its own."""
+        for attribute, method in (("hx-get", "GET"), ("hx-post", "POST")):
+            url = attrs.get(attribute)
+            if not url:
+                continue
+            action = urljoin(self.page, url)
+            fields = [
+                Field(name, "hidden", value)
+                for name, value in parse_qsl(urlsplit(action).query)
+            ]
+            fields.append(Field(attrs["name"], "text", attrs.get("value") or ""))
+            self.forms.append(
+                Form(page=self.page, action=action, method=method, fields=fields)
+            )
 
     def handle_data(self, data):
         if self._textarea is not None:
