@@ -18,10 +18,6 @@ def object_url(pk):
     return reverse("directory:object_detail", args=[pk])
 
 
-def live_computers_url():
-    return reverse("directory:computer_list") + "?deleted=false"
-
-
 def source_objects_url(source_pk, kind):
     """The directory's list of one source's live objects of one kind."""
     return reverse(f"directory:{kind}_list") + f"?source={source_pk}&deleted=false"
@@ -67,7 +63,7 @@ def exposure_links(exposure):
     server_pk = exposure.server.pk
     links = {
         "bypass": reverse("dashboard:bypass_machines", args=[server_pk]),
-        "open": live_computers_url(),
+        "open": reverse("dashboard:open_machines", args=[server_pk]),
     }
     for kind in SCOPE_KINDS:
         url = reverse("dashboard:exception_machines", args=[server_pk, kind])
@@ -234,6 +230,34 @@ def exception_machines_listing(data, server_pk, scope_kind):
         render=render,
         description="Known machines whose addresses the exceptions' scopes admit "
         "(Any admits every machine, known address or not).",
+    )
+
+
+def open_machines_listing(data, server_pk):
+    """The machines a server with its firewall off lets in on every port."""
+    exposure = _server_exposure(data, server_pk)
+    facts = data.facts
+    items = sorted(exposure.open_ids, key=lambda pk: facts.label(pk).casefold())
+
+    def render(page):
+        return [
+            [
+                Link(facts.label(pk), object_url(pk)),
+                facts.computers[pk].operating_system,
+                ", ".join(facts.accounts[pk].addresses),
+            ]
+            for pk in page
+        ]
+
+    server = exposure.server
+    return Listing(
+        title=f"Machines {server.name} admits with its firewall off",
+        filename=f"open-{server.name}.csv",
+        columns=("Computer", "Operating system", "Addresses"),
+        items=items,
+        render=render,
+        description="The firewall is off in the server's active profile: every "
+        "machine reaches every port, except those its IPsec policies drop.",
     )
 
 

@@ -19,6 +19,11 @@ urlpatterns = [
         name="exception_machines",
     ),
     path(
+        "dashboard/exposure/servers/<int:pk>/open/",
+        views.OpenMachinesView.as_view(),
+        name="open_machines",
+    ),
+    path(
         "dashboard/exposure/any-scope/",
         views.AnyExceptionsView.as_view(),
         name="any_exceptions",

@@ -119,6 +119,11 @@ class ExceptionMachinesView(ListingView):
         )
 
 
+class OpenMachinesView(ListingView):
+    def get_listing(self, data):
+        return lists.open_machines_listing(data, self.kwargs["pk"])
+
+
 class AnyExceptionsView(ListingView):
     def get_listing(self, data):
         return lists.any_exceptions_listing(data)

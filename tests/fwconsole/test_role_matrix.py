@@ -150,6 +150,7 @@ def referenced_group():
 ROUTE_SAMPLES = {
     "accounts:rolemapping_delete": lambda: {"pk": role_mapping().pk},
     "dashboard:bypass_machines": lambda: {"pk": server_pk()},
+    "dashboard:open_machines": lambda: {"pk": server_pk()},
     "dashboard:exception_machines": lambda: {"pk": server_pk(), "scope": "any"},
     "dashboard:group_members": referenced_group,
     "dashboard:finding_list": lambda: {"slug": "stale-members"},

@@ -65,7 +65,7 @@ def test_exposure_links_each_figure_to_its_list(viewer_client, scenario):
 
     assert server["links"] == {
         "bypass": f"/dashboard/exposure/servers/{pk}/bypass/",
-        "open": "/directory/computers/?deleted=false",
+        "open": f"/dashboard/exposure/servers/{pk}/open/",
         "any": f"/dashboard/exposure/servers/{pk}/exceptions/any/",
         "local_subnet": f"/dashboard/exposure/servers/{pk}/exceptions/local-subnet/",
         "custom": f"/dashboard/exposure/servers/{pk}/exceptions/custom/",

@@ -213,6 +213,18 @@ def test_unknown_scope_kind_is_not_found(viewer_client, scenario):
     assert viewer_client.get(url).status_code == 404
 
 
+def test_open_list_has_every_machine_when_the_firewall_is_off(viewer_client, scenario):
+    off = reverse("dashboard:open_machines", args=[scenario.servers["SRV-B"].pk])
+    on = reverse("dashboard:open_machines", args=[scenario.servers["SRV-A"].pk])
+
+    names = [row[0] for row in _rows(viewer_client, off)]
+
+    assert names == ["LAB1", "WS1", "WS2", "WS3", "WS4", "WS6", "XP1"]
+    assert _rows(viewer_client, on) == []
+    home = _html(viewer_client, reverse("dashboard:home"))
+    assert f'href="{off}" data-open="7"' in home
+
+
 def test_any_scope_list_names_each_open_exception(viewer_client, scenario):
     rows = _rows(viewer_client, reverse("dashboard:any_exceptions"))
 

@@ -29,6 +29,7 @@ def _pages(directory, servers):
         "exposure list": reverse("dashboard:exposure_list"),
         "bypass list": reverse("dashboard:bypass_machines", args=[first]),
         "any list": reverse("dashboard:exception_machines", args=[first, "any"]),
+        "open list": reverse("dashboard:open_machines", args=[servers[1].pk]),
         "any exceptions": reverse("dashboard:any_exceptions"),
         "groups": reverse("dashboard:group_list"),
         "members": reverse("dashboard:group_members", args=[directory["G0"].pk]),
