@@ -23,7 +23,14 @@ from policies.filters import (
     PolicyFilter,
     ServerFilter,
 )
-from policies.models import Policy, Server
+from policies.models import (
+    AccessRequirement,
+    BypassRule,
+    FirewallRule,
+    IPsecPolicy,
+    Policy,
+    Server,
+)
 from policies.serializers import (
     AccessRequirementSerializer,
     BypassRuleSerializer,
@@ -70,6 +77,7 @@ class PolicyAPIViewSet(RoleAPIMixin, viewsets.ModelViewSet):
 class ServerViewSet(PolicyAPIViewSet):
     """Servers with their addresses and local firewall state."""
 
+    queryset = Server.objects.all()
     serializer_class = ServerSerializer
     filterset_class = ServerFilter
 
@@ -84,6 +92,7 @@ class ServerViewSet(PolicyAPIViewSet):
 class SharedPolicyViewSet(PolicyAPIViewSet):
     """Shared policies: precedence, linked servers, firewall state, authorization."""
 
+    queryset = Policy.objects.filter(local_server__isnull=True)
     serializer_class = PolicySerializer
     filterset_class = PolicyFilter
 
@@ -98,6 +107,7 @@ class SharedPolicyViewSet(PolicyAPIViewSet):
 class FirewallRuleViewSet(PolicyAPIViewSet):
     """Firewall exceptions and rules of shared and local policies."""
 
+    queryset = FirewallRule.objects.all()
     serializer_class = FirewallRuleSerializer
     filterset_class = FirewallRuleFilter
 
@@ -108,6 +118,7 @@ class FirewallRuleViewSet(PolicyAPIViewSet):
 class BypassRuleViewSet(PolicyAPIViewSet):
     """Authenticated IPsec bypass rules with their entries."""
 
+    queryset = BypassRule.objects.all()
     serializer_class = BypassRuleSerializer
     filterset_class = BypassRuleFilter
 
@@ -118,6 +129,7 @@ class BypassRuleViewSet(PolicyAPIViewSet):
 class IPsecPolicyViewSet(PolicyAPIViewSet):
     """IPsec policies: clients, servers, authentication and protection."""
 
+    queryset = IPsecPolicy.objects.all()
     serializer_class = IPsecPolicySerializer
     filterset_class = IPsecPolicyFilter
 
@@ -128,6 +140,7 @@ class IPsecPolicyViewSet(PolicyAPIViewSet):
 class AccessRequirementViewSet(PolicyAPIViewSet):
     """User groups a server (or one of its ports) requires."""
 
+    queryset = AccessRequirement.objects.all()
     serializer_class = AccessRequirementSerializer
     filterset_class = AccessRequirementFilter
 

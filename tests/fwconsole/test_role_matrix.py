@@ -154,6 +154,7 @@ ROUTE_SAMPLES = {
     "dashboard:exception_machines": lambda: {"pk": server_pk(), "scope": "any"},
     "dashboard:group_members": referenced_group,
     "dashboard:finding_list": lambda: {"slug": "stale-members"},
+    "policies:server_export": lambda: {"pk": server_pk(), "export_format": "xp-bypass"},
 }
 
 
