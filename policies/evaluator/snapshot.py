@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from auditlog.models import LogEntry
-from django.db.models import Count, Max
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from netaddr import IPNetwork
@@ -419,35 +420,53 @@ _POLICY_TABLES = (
 )
 
 
+def _scalar(expression, model, where=""):
+    """A scalar subquery over a model's table.
+
+    Every piece comes from the models' own table and column names, quoted by
+    the database backend; nothing from outside reaches this SQL.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"(SELECT {expression} FROM {table}{where})"  # noqa: S608
+
+
+def _column(model, name=None):
+    field = model._meta.pk if name is None else model._meta.get_field(name)
+    return connection.ops.quote_name(field.column)
+
+
+def _version_sql(log_content_types):
+    """One SELECT of highest ids, counts and last run times (one round trip)."""
+    types = ",".join(str(int(pk)) for pk in log_content_types) or "0"
+    log_filter = f" WHERE {_column(LogEntry, 'content_type')} IN ({types})"
+    parts = [
+        _scalar(f"MAX({_column(DirectoryObject)})", DirectoryObject),
+        _scalar(f"MAX({_column(Membership)})", Membership),
+        _scalar(f"MAX({_column(SyncRun)})", SyncRun),
+        _scalar(f"MAX({_column(SyncRun, 'finished_at')})", SyncRun),
+        _scalar("COUNT(*)", DirectorySource),
+        _scalar(f"MAX({_column(DirectorySource, 'updated_at')})", DirectorySource),
+        _scalar(f"MAX({_column(DirectorySource, 'last_success_at')})", DirectorySource),
+        _scalar(f"MAX({_column(LogEntry)})", LogEntry, log_filter),
+    ]
+    for model in _POLICY_TABLES:
+        parts += [_scalar("COUNT(*)", model), _scalar(f"MAX({_column(model)})", model)]
+    return "SELECT " + ", ".join(parts)
+
+
 def snapshot_version():
     """Return a token that changes whenever anything the evaluator reads changes.
 
-    Counts and highest ids catch additions and deletions; the directory's
-    timestamps and the policy change log (django-auditlog) catch edits.
+    The directory changes through sync runs and imports (the runs, the
+    sources' timestamps, the highest object and membership ids); the policies
+    through edits that the change log (django-auditlog) records, and the row
+    counts and highest ids of their tables catch the rest. One query of index
+    lookups and small counts: this runs on every what-if request.
     """
-    objects = DirectoryObject.objects.aggregate(
-        count=Count("pk"), last=Max("pk"), seen=Max("last_seen_at")
-    )
-    memberships = Membership.objects.aggregate(count=Count("pk"), last=Max("pk"))
-    runs = SyncRun.objects.aggregate(last=Max("finished_at"))
-    sources = DirectorySource.objects.aggregate(
-        updated=Max("updated_at"), synced=Max("last_success_at")
-    )
-    log = LogEntry.objects.filter(content_type__app_label="policies").aggregate(
-        last=Max("pk")
-    )
-    tables = tuple(
-        tuple(model.objects.aggregate(count=Count("pk"), last=Max("pk")).values())
-        for model in _POLICY_TABLES
-    )
-    return (
-        tuple(objects.values()),
-        tuple(memberships.values()),
-        runs["last"],
-        tuple(sources.values()),
-        log["last"],
-        tables,
-    )
+    content_types = ContentType.objects.get_for_models(*_POLICY_TABLES).values()
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(sorted(ct.pk for ct in content_types)))
+        return tuple(cursor.fetchone())
 
 
 _lock = threading.Lock()
