@@ -107,7 +107,8 @@ def state_rung(ctx):
     return rung
 
 
-def _bypass_covers(ctx, rule):
+def bypass_covers(ctx, rule):
+    """Whether a bypass rule's protocol and ports cover the service (3-valued)."""
     service = ctx.service
     if rule.protocol:
         if not service.is_port or service.protocol != rule.protocol:
@@ -131,7 +132,7 @@ def bypass_rules_rung(ctx):
 
     unknown = []
     for item in candidates:
-        covers, why = _bypass_covers(ctx, item.rule)
+        covers, why = bypass_covers(ctx, item.rule)
         if covers is False:
             rung.details.append(f"{why}, not {ctx.service.label}.")
             continue

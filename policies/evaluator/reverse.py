@@ -17,13 +17,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from policies.effective import PREDEFINED_GROUP_SERVICES
-from policies.evaluator.context import decide_addresses, os_era
+from policies.evaluator.advanced import bypass_covers
+from policies.evaluator.context import Context, decide_addresses, os_era
 from policies.evaluator.engine import evaluate
-from policies.evaluator.matching import RPC_DYNAMIC_RANGES
+from policies.evaluator.matching import RPC_DYNAMIC_RANGES, SMB_PORT, opens
 from policies.evaluator.query import Query
 from policies.evaluator.verdict import Verdict
 from policies.models import BypassEntry, Era
 from policies.ports import PORT_MAX, PORT_MIN, Service
+
+# A documentation address (RFC 5737) for contexts that have no real client.
+PROBE_ADDRESS = "192.0.2.1"
 
 
 class EntryOracle:
@@ -121,37 +125,49 @@ class ReachReport:
         return self.by_path
 
 
-def _consulted_entries(info):
-    """Every machine-side principal entry the server's ladder may consult."""
-    config = info.config
+def _consulted_entries(ctx):
+    """Every machine-side principal entry the ladder may consult for the service."""
+    config = ctx.config
     entries = []
-    if info.era == Era.XP:
+    if ctx.era == Era.XP:
         for item in config.bypass().value:
             entries += item.entries_for(BypassEntry.Role.MACHINE)
             entries += item.entries_for(BypassEntry.Role.MACHINE, deny=True)
     else:
         for item in config.bypass_rules:
+            if bypass_covers(ctx, item.rule)[0] is False:
+                continue
             entries += item.settings.entries_for(BypassEntry.Role.MACHINE)
             entries += item.settings.entries_for(BypassEntry.Role.MACHINE, deny=True)
         entries += list(config.authorization("machine").value)
-    for ipsec in info.ipsec:
+    for ipsec in ctx.server_info.ipsec:
         entries += list(ipsec.clients)
     return entries
 
 
-def _consulted_scopes(snapshot, info):
-    scopes = {}
-    config = info.config
-    if info.era == Era.XP:
-        profile = info.server.active_profile
-        rules = [rule for rule, _ in config.exception_rules(profile)]
+def _consulted_scopes(ctx):
+    """The scopes the ladder may test the client's address against, for the service.
+
+    Rules that cannot cover the service are left out (on XP, rules opening
+    TCP 445 stay in for ICMP echo, which they admit too).
+    """
+    config = ctx.config
+    if ctx.era == Era.XP:
+        rules = [rule for rule, _ in config.exception_rules(ctx.profile)]
     else:
         rules = [item.rule for item in config.rules]
+    smb = ctx.with_service_port("tcp", SMB_PORT) if ctx.service.is_icmp else None
+    scopes = {}
     for rule in rules:
-        scope, _ = snapshot.scope(rule.scope, info.era)
+        covered = opens(ctx, rule)[0] is not False
+        if smb is not None and ctx.era == Era.XP:
+            covered = covered or opens(smb, rule)[0] is not False
+        if not covered:
+            continue
+        scope, _ = ctx.snapshot.scope(rule.scope, ctx.era)
         if scope is not None:
             scopes[scope.canonical()] = scope
-    for ipsec in info.ipsec:
+    for ipsec in ctx.server_info.ipsec:
         if ipsec.scope is not None:
             scopes[ipsec.scope.canonical()] = ipsec.scope
     return list(scopes.values())
@@ -195,7 +211,14 @@ def who_can_reach(
     started = time.perf_counter()
     now = now or snapshot.taken_at
     info = snapshot.servers[server_id]
-    scopes = _consulted_scopes(snapshot, info)
+    # A context for the server and service alone: which rules and entries
+    # the ladder can consult does not depend on the client.
+    probe = Context(
+        snapshot,
+        Query(server_id=server_id, service=service, client_address=PROBE_ADDRESS),
+        now=now,
+    )
+    scopes = _consulted_scopes(probe)
     member_sets = {}
 
     def members(group_id):
@@ -204,7 +227,7 @@ def who_can_reach(
         return member_sets[group_id]
 
     oracles = [
-        EntryOracle(snapshot, entry, now, members) for entry in _consulted_entries(info)
+        EntryOracle(snapshot, entry, now, members) for entry in _consulted_entries(probe)
     ]
     stale_sources = {
         pk for pk, source in snapshot.sources.items() if source.is_stale(now)
