@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from fwconsole.models import DirectoryAccount, RoleMapping
 from fwconsole.roles import Role, user_role
+from policies.models import Server
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.samba, pytest.mark.django_db]
@@ -60,9 +61,11 @@ def test_member_of_mapped_editor_group_signs_in_and_edits(client, samba_ou, grou
     assert DirectoryAccount.objects.get(user=user).dn.lower() == dn.lower()
     assert client.get(editor_only_url()).status_code == 200
     created = client.post(
-        editor_only_url(), {"name": f"app-{samba_ou.tag}", "era": "xp"}
+        editor_only_url(),
+        {"name": f"app-{samba_ou.tag}", "era": "xp", "active_profile": "domain"},
     )
-    assert created.status_code in (200, 302)
+    assert created.status_code == 302
+    assert Server.objects.filter(name=f"app-{samba_ou.tag}").exists()
 
 
 def test_member_of_only_the_viewer_group_cannot_edit(client, samba_ou, groups):
