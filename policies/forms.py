@@ -18,6 +18,7 @@ from policies.models import (
     AuthorizationEntry,
     BypassEntry,
     BypassRule,
+    Era,
     FirewallRule,
     FirewallState,
     IPsecPolicy,
@@ -173,6 +174,35 @@ def principal_initial(references, *, role=None):
     return rows
 
 
+def authorization_initial(policy):
+    """Initial rows of the two authorization-list fields of a policy."""
+    entries = list(policy.authorization_entries.all())
+    rows = principal_initial(entries)
+    return {
+        "authorized_computers": [
+            row
+            for row, entry in zip(rows, entries, strict=True)
+            if entry.list_kind == AuthorizationEntry.ListKind.MACHINE
+        ],
+        "authorized_users": [
+            row
+            for row, entry in zip(rows, entries, strict=True)
+            if entry.list_kind == AuthorizationEntry.ListKind.USER
+        ],
+    }
+
+
+def authorization_entries(data):
+    """The authorization entries the two list fields of a form hold."""
+    return [
+        {**row, "list_kind": AuthorizationEntry.ListKind.MACHINE}
+        for row in data.get("authorized_computers", [])
+    ] + [
+        {**row, "list_kind": AuthorizationEntry.ListKind.USER}
+        for row in data.get("authorized_users", [])
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Servers
 
@@ -201,6 +231,18 @@ class ServerForm(BootstrapMixin, forms.ModelForm):
     state_public = forms.ChoiceField(
         choices=STATE_CHOICES, required=False, label="Public profile (later era)"
     )
+    authorized_computers = PrincipalListField(
+        kinds=("computer", "group"),
+        with_deny=True,
+        label="IPsec authorization list: computers (later era, local)",
+        help_text="Only these computers may authenticate to this server at all, "
+        "unless a shared policy defines the list. Empty: not configured.",
+    )
+    authorized_users = PrincipalListField(
+        kinds=("user", "group"),
+        with_deny=True,
+        label="IPsec authorization list: users (later era, local)",
+    )
 
     class Meta:
         model = Server
@@ -219,12 +261,18 @@ class ServerForm(BootstrapMixin, forms.ModelForm):
             local = getattr(server, "local_policy", None)
             for name in STATE_FIELDS:
                 self.initial[name] = getattr(local, name, "") if local else ""
+            if local is not None:
+                self.initial.update(authorization_initial(local))
 
     def fieldsets(self):
         return [
             ("Server", ["name", "fqdn", "computer_account", "owner", "notes"]),
             ("Windows", ["era", "active_profile", "addresses"]),
             ("Firewall state (local settings)", STATE_FIELDS),
+            (
+                "Global IPsec authorization (local settings)",
+                ["authorized_computers", "authorized_users"],
+            ),
         ]
 
     def clean_computer_account(self):
@@ -280,6 +328,14 @@ class ServerForm(BootstrapMixin, forms.ModelForm):
                     self.add_error(
                         name, f"Servers of this era have no {profile} profile."
                     )
+        if era == Era.XP:
+            for name in ("authorized_computers", "authorized_users"):
+                if cleaned.get(name):
+                    self.add_error(
+                        name,
+                        "Global IPsec authorization lists exist from Windows 7 / "
+                        "Server 2008 R2 on; an XP-era server has none.",
+                    )
         return cleaned
 
     def save(self, commit=True):
@@ -296,6 +352,10 @@ class ServerForm(BootstrapMixin, forms.ModelForm):
             server = services.create_server(
                 states=states, addresses=data["addresses"], **fields
             )
+        services.save_policy(
+            policy=services.ensure_local_policy(server=server),
+            authorization=authorization_entries(data),
+        )
         return server
 
 
@@ -365,17 +425,7 @@ class PolicyForm(BootstrapMixin, forms.ModelForm):
         for name in STATE_FIELDS:
             self.fields[name].label = f"{name.removeprefix('state_').title()} profile"
         if self.instance.pk:
-            entries = list(self.instance.authorization_entries.all())
-            self.initial["authorized_computers"] = [
-                row
-                for row, entry in zip(principal_initial(entries), entries, strict=True)
-                if entry.list_kind == AuthorizationEntry.ListKind.MACHINE
-            ]
-            self.initial["authorized_users"] = [
-                row
-                for row, entry in zip(principal_initial(entries), entries, strict=True)
-                if entry.list_kind == AuthorizationEntry.ListKind.USER
-            ]
+            self.initial.update(authorization_initial(self.instance))
 
     def fieldsets(self):
         return [
@@ -389,15 +439,10 @@ class PolicyForm(BootstrapMixin, forms.ModelForm):
 
     def save(self, commit=True):
         data = self.cleaned_data
-        entries = [
-            {**row, "list_kind": AuthorizationEntry.ListKind.MACHINE}
-            for row in data["authorized_computers"]
-        ] + [
-            {**row, "list_kind": AuthorizationEntry.ListKind.USER}
-            for row in data["authorized_users"]
-        ]
         return services.save_policy(
-            policy=self.instance, servers=data["servers"], authorization=entries
+            policy=self.instance,
+            servers=data["servers"],
+            authorization=authorization_entries(data),
         )
 
 

@@ -372,3 +372,34 @@ def test_rule_forms_offer_an_impact_preview_of_the_unsaved_edit(editor_client, f
     assert f'hx-post="{reverse("whatif:impact")}"' in page
     assert "data-impact-button" in page
     assert "policies/impact.js" in page
+
+
+def test_server_form_keeps_the_local_authorization_list(editor_client):
+    data = server_form()
+    data.update(
+        {
+            "authorized_computers-sid": [f"{DOMAIN_SID}-1300", f"{DOMAIN_SID}-1301"],
+            "authorized_computers-name": ["IPsec Peers", "Quarantine"],
+            "authorized_computers-access": ["allow", "deny"],
+        }
+    )
+
+    editor_client.post(reverse("policies:server_create"), data)
+
+    local = Server.objects.get().local_policy
+    assert sorted(local.authorization_entries.values_list("name", "deny")) == [
+        ("IPsec Peers", False),
+        ("Quarantine", True),
+    ]
+
+
+def test_xp_server_refuses_an_authorization_list_on_the_field(editor_client):
+    data = server_form(era="xp")
+    data.update(
+        {"authorized_users-sid": [f"{DOMAIN_SID}-1200"], "authorized_users-name": ["H"]}
+    )
+
+    response = editor_client.post(reverse("policies:server_create"), data)
+
+    assert field_errors(response, "authorized_users")
+    assert not Server.objects.exists()
