@@ -177,3 +177,24 @@ def test_address_from_the_console_proxy_is_used_behind_it(
     )
     assert locked.status_code == 429
     assert other.status_code == 302
+
+
+def basic_auth(username, password):
+    import base64
+
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}", "REMOTE_ADDR": "10.3.0.1"}
+
+
+def test_api_basic_auth_counts_towards_the_same_throttle(client, make_user, limit):
+    make_user("ivy", Role.VIEWER)
+    assert client.get("/api/servers/", **basic_auth("ivy", PASSWORD)).status_code == 200
+
+    for _ in range(limit):
+        refused = client.get("/api/servers/", **basic_auth("ivy", WRONG))
+    locked = client.get("/api/servers/", **basic_auth("ivy", PASSWORD))
+    form = attempt(client, "ivy", PASSWORD, address="10.9.0.1")
+
+    assert refused.status_code in (401, 403)
+    assert locked.status_code in (401, 403, 429)
+    assert form.status_code == 429
