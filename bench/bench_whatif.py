@@ -209,6 +209,14 @@ def run(arguments):
     figures["who_can_reach_max_seconds"] = max(
         item["seconds"] for item in reach.values()
     )
+    figures["who_can_reach_median_seconds"] = round(
+        statistics.median(item["seconds"] for item in reach.values()), 3
+    )
+    figures["who_can_reach_max_cpu_seconds"] = max(
+        item["cpu_seconds"] for item in reach.values()
+    )
+    figures["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    print(f"load average {figures['load_average']}", flush=True)
     figures["impact"] = bench_impact(snapshot, servers[1])
 
     figures["targets"] = {
