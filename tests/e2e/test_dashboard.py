@@ -1,11 +1,15 @@
 """In Debian's Chromium, on the demo data: every dashboard chart is drawn from
-its JSON endpoint, and every finding count links to its list."""
+its JSON endpoint, and every finding count links to its list; a running sync's
+progress updates live until the run ends."""
 
 import re
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
+
+from directory.models import SyncRun
+from tests.directory.factories import DirectorySourceFactory, SyncRunFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +104,27 @@ def test_clicking_a_bar_opens_the_list_behind_it(demo, viewer_page, live_server)
     canvas.click(position={"x": target["x"] - 2, "y": target["y"]})
 
     expect(viewer_page).to_have_url(re.compile(r"/dashboard/findings/[a-z-]+/$"))
+
+
+def test_a_running_sync_shows_its_progress_live_until_it_ends(viewer_page, live_server):
+    source = DirectorySourceFactory(name="live-corp")
+    run = SyncRunFactory(
+        source=source, status=SyncRun.Status.RUNNING, progress=10, phase="reading"
+    )
+    viewer_page.goto(live_server.url + "/")
+    bar = viewer_page.locator(f'[data-run-progress="{run.pk}"]')
+    expect(bar).to_have_text("10 %")
+    expect(viewer_page.locator("#sync-health")).to_have_attribute(
+        "data-polling", "true"
+    )
+
+    SyncRun.objects.filter(pk=run.pk).update(progress=70, phase="applying")
+    expect(bar).to_have_text("70 %", timeout=10_000)
+
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.SUCCEEDED, progress=100
+    )
+    health = viewer_page.locator("#sync-health")
+    expect(health.locator('[data-status="succeeded"]')).to_be_visible(timeout=10_000)
+    assert health.get_attribute("hx-trigger") is None
+    assert health.get_attribute("data-polling") is None
