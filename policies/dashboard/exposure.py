@@ -32,12 +32,18 @@ user, no assumption) and counting only certain answers:
    XP port entry closes the ports it names.
 
 ICMP settings have no scope and open no service, so they count as no
-exposure. Known limitation: later-era block rules are not subtracted from the
-allow rules' counts, because a block rule removes a service rather than a
-machine; the what-if evaluator answers per service. Known limitation: a
-well-known SID on a list (Everyone, Authenticated Users) is taken to stand for
-every enabled computer, as Windows reads it, where the evaluator (which
-resolves SIDs through the directory alone) calls such a match unknown.
+exposure. A source older than its staleness limit is marked in sync health;
+its memberships still count here, where the evaluator calls answers that rest
+on them indeterminate.
+
+Known limitation: later-era block rules are not subtracted from the allow
+rules' counts, because a block rule removes a service rather than a machine;
+the what-if evaluator answers per service.
+
+Known limitation: a well-known SID on a list (Everyone, Authenticated Users)
+is taken to stand for every enabled computer, as Windows reads it, where the
+evaluator (which resolves SIDs through the directory alone) calls such a
+match unknown.
 """
 
 import logging
