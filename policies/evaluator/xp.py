@@ -15,7 +15,7 @@ from policies.effective import (
 from policies.evaluator.bypass import machine_bypass_applies
 from policies.evaluator.matching import admits, smb_admits
 from policies.evaluator.verdict import Effect, Outcome, Rung
-from policies.models import BypassEntry, FirewallRule, FirewallState
+from policies.models import BypassEntry, FirewallState
 
 ALLOW = frozenset({Effect.ALLOW})
 DENY = frozenset({Effect.DENY})
@@ -221,15 +221,12 @@ def default_rung(ctx):
     rung = Rung("default", "Inbound default")
     rung.outcome = Outcome.DECIDED
     rung.effects = DENY
+    rung.decided_by = ctx.server_ref()
     rung.summary = (
         f"Nothing lets unsolicited {ctx.service.label} traffic from "
         f"{ctx.client_label} in: the firewall drops it (inbound default)."
     )
     return rung
-
-
-def predefined_label(rule):
-    return FirewallRule.PredefinedGroup(rule.predefined_group).label
 
 
 LADDER = (state_rung, bypass_rung, shield_rung, exceptions_rung, default_rung)

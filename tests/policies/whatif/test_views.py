@@ -106,6 +106,18 @@ def test_who_can_reach_page_and_csv(rdp, viewer_client):
     assert rows[2][:2] == ["WS2102", "denied"]
 
 
+def test_reverse_query_pages_stay_within_a_bounded_number_of_queries(
+    rdp, viewer_client, django_assert_max_num_queries
+):
+    for index in range(30):
+        rdp.computer(f"EXTRA{index:02}", addresses=[f"10.30.22.{index + 1}"])
+    viewer_client.get("/what-if/who-can-reach/?server=APP01&service=tcp%2F443")
+    with django_assert_max_num_queries(10):
+        viewer_client.get("/what-if/who-can-reach/?server=APP01&service=tcp%2F3389")
+    with django_assert_max_num_queries(10):
+        viewer_client.get("/what-if/what-can-reach/?client=EXTRA07")
+
+
 def test_what_can_reach_page_and_csv(rdp, viewer_client):
     url = "/what-if/what-can-reach/?client=WS2102"
     body = viewer_client.get(url).content.decode()
