@@ -53,10 +53,12 @@ def ensure_directory(env):
         print(f"restoring the loaded DC from {cache}", flush=True)
         subprocess.run([str(SCRIPT), "restore", SNAPSHOT], check=True)
         subprocess.run([str(SCRIPT), "start"], check=True)
-    if _loaded(env):
-        return
-    subprocess.run(load, check=True)
-    subprocess.run([str(SCRIPT), "snapshot", SNAPSHOT], check=True)
+    if not _loaded(env):
+        subprocess.run(load, check=True)
+    if not cache.exists():
+        # Loading took many minutes: keep the DC folder so a new DC starts
+        # from it (this stops the shared DC for a few seconds, once).
+        subprocess.run([str(SCRIPT), "snapshot", SNAPSHOT], check=True)
 
 
 def _loaded(env):
