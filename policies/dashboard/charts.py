@@ -115,6 +115,7 @@ def findings_chart(data):
             {
                 "slug": kind.slug,
                 "title": kind.title,
+                "label": kind.short,
                 "count": count,
                 "url": reverse("dashboard:finding_list", args=[kind.slug]),
             }

@@ -56,6 +56,7 @@ DOMAIN_SID_PREFIX = "S-1-5-21-"
 class FindingKind:
     slug: str
     title: str
+    short: str
     description: str
     columns: tuple[str, ...]
 
@@ -64,12 +65,14 @@ KINDS = (
     FindingKind(
         "broad-groups",
         "Broad groups in bypass lists",
+        "Broad groups",
         "Bypass entries that admit nearly every machine or user.",
         ("Group", "Why", "Accounts", "Rule", "Policy", "In force on"),
     ),
     FindingKind(
         "stale-members",
         "Disabled, deleted or inactive computers in bypass groups",
+        "Stale computers",
         "Computer accounts still inside a group (or listed directly) on a bypass "
         "list although they are disabled, deleted or long inactive.",
         ("Computer", "Problem", "Since", "Listed group", "Membership chain"),
@@ -77,12 +80,14 @@ KINDS = (
     FindingKind(
         "unresolved-sids",
         "Listed SIDs that resolve to nothing",
+        "Unresolved SIDs",
         "Domain SIDs on policy lists that match no live account of any synced source.",
         ("SID", "Name when chosen", "Problem", "List", "Where"),
     ),
     FindingKind(
         "redundant-exceptions",
         "Exceptions made redundant by a bypass",
+        "Redundant exceptions",
         "Exceptions whose every address belongs to a machine the server's bypass "
         "already admits.",
         ("Server", "Exception", "Scope", "Machines", "Policy", "Bypass from"),
@@ -90,6 +95,7 @@ KINDS = (
     FindingKind(
         "bypass-firewall-off",
         "Bypass lists on servers whose firewall is off",
+        "Bypass, firewall off",
         "The firewall is off in the server's active profile, so its bypass list "
         "protects nothing.",
         ("Server", "Profile", "Firewall off by", "Bypass entries", "Bypass from"),
@@ -97,6 +103,7 @@ KINDS = (
     FindingKind(
         "user-auth-no-authip",
         "User authorization required from clients without AuthIP",
+        "Users without AuthIP",
         "Later-era bypass rules that authorize users, for authorized computers "
         "running XP or Server 2003, which cannot authenticate a user (no AuthIP).",
         ("Client", "Operating system", "Server", "Rule", "Policy", "Listed as"),

@@ -80,7 +80,7 @@
     var chart = new window.Chart(canvas, {
       type: "bar",
       data: {
-        labels: findings.map(function (item) { return item.title; }),
+        labels: findings.map(function (item) { return item.label; }),
         datasets: [{
           label: "Findings",
           data: findings.map(function (item) { return item.count; }),

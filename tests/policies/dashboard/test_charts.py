@@ -100,6 +100,14 @@ def test_findings_chart_counts_each_kind(viewer_client, scenario):
         ("user-auth-no-authip", 1),
     ]
     assert data["findings"][0]["url"] == "/dashboard/findings/broad-groups/"
+    assert [f["label"] for f in data["findings"]] == [
+        "Broad groups",
+        "Stale computers",
+        "Unresolved SIDs",
+        "Redundant exceptions",
+        "Bypass, firewall off",
+        "Users without AuthIP",
+    ]
 
 
 def test_group_chart_sizes_each_referenced_group_at_any_depth(viewer_client, scenario):
