@@ -48,6 +48,7 @@ def _layout(domain):
     d = domain
     ous = [
         d.base,
+        d.bulk_base,
         d.ou("Oslo"),
         d.ou("Workstations", "Oslo"),
         d.ou("Bergen"),
@@ -182,6 +183,7 @@ def ensure_domain(env):
         pass
     # A load that stopped half-way is thrown away and done again.
     samba.delete_tree(conn, domain.base)
+    samba.delete_tree(conn, domain.bulk_base)
     for dn in ous:
         samba.add_ou(conn, dn)
     samba.add_entries(env, entries)
