@@ -439,3 +439,14 @@ def test_an_empty_console_renders(viewer_client, db):
     assert "No directory source yet." in html
     assert "No server yet." in html
     assert "data-polling" not in html
+
+
+def test_a_threshold_change_is_in_the_change_log_with_its_author(admin_client, db):
+    admin_client.post(
+        reverse("dashboard:thresholds"), {"broad_group_size": 7, "inactive_days": 30}
+    )
+
+    html = _html(admin_client, reverse("changelog"))
+
+    assert "risk thresholds: broad groups above 7 accounts, inactive after 30" in html
+    assert "ada-admin" in html
