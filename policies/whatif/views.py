@@ -211,14 +211,16 @@ def _what_csv(inputs, reachable):
 class ImpactView(RoleRequiredMixin, View):
     """Preview the impact of an edit that a policy form is about to save.
 
-    POST ``object`` = ``firewall_rule`` with the FirewallRule fields (``rule``
-    for an existing rule, ``policy``, ``name``, ``kind``, ``action``,
-    ``protocol``, ``ports``, ``program_path``, ``icmp_type``,
-    ``predefined_group``, ``scope``, ``profiles``, ``enabled``), or
-    ``bypass_rule`` with ``rule``, ``policy``, ``name``, ``protocol``,
-    ``ports``, ``enabled`` and the entries as repeated ``machine_sid``,
-    ``user_sid``, ``deny_machine_sid``, ``deny_user_sid``, or ``membership``
-    with ``member`` and ``group`` names and ``add``; ``delete`` previews a
+    A policy form can post itself here (``hx-post`` with ``hx-include`` of the
+    form and ``hx-vals`` naming the object): ``object`` = ``firewall_rule``
+    with the FirewallRule form's fields (``policy``, ``name``, ``kind``,
+    ``action``, ``protocol``, ``ports``, ``program_path``, ``icmp_type``,
+    ``predefined_group``, ``scope``, ``profiles``, ``enabled``) and ``rule``
+    for an existing rule; or ``bypass_rule`` with the BypassRule form's fields
+    and its principal lists (``computers-sid`` / ``computers-access``,
+    ``users-sid`` / ``users-access``; or ``machine_sid``, ``user_sid``,
+    ``deny_machine_sid``, ``deny_user_sid``); or ``membership`` with
+    ``member`` and ``group`` names and ``add``. ``delete`` previews a
     deletion. Answers the partial whatif/_impact.html.
     """
 
@@ -281,14 +283,21 @@ def _existing(model, data):
         raise LookupError("Unknown rule.") from None
 
 
+def _is_form(data):
+    """A whole submitted form: an unticked checkbox is then simply absent."""
+    return "name" in data
+
+
 def _checked(data, name, default=True):
     if name not in data:
-        return default
+        return False if _is_form(data) else default
     return data.get(name, "").lower() in ("on", "true", "1", "yes")
 
 
 def _firewall_rule(data):
     rule = _existing(FirewallRule, data) or FirewallRule(policy=_policy(data))
+    if "policy" in data and rule.pk is not None:
+        rule.policy = _policy(data)
     for field in (
         "name",
         "kind",
@@ -298,10 +307,13 @@ def _firewall_rule(data):
         "program_path",
         "predefined_group",
         "scope",
-        "profiles",
     ):
         if field in data:
             setattr(rule, field, data.get(field, "").strip())
+    if "profiles" in data or _is_form(data):
+        rule.profiles = ",".join(
+            p.strip() for p in data.getlist("profiles") if p.strip()
+        )
     if "icmp_type" in data:
         text = data.get("icmp_type", "").strip()
         rule.icmp_type = int(text) if text.isdigit() else None
@@ -311,6 +323,8 @@ def _firewall_rule(data):
 
 def _bypass_rule(data):
     rule = _existing(BypassRule, data) or BypassRule(policy=_policy(data))
+    if "policy" in data and rule.pk is not None:
+        rule.policy = _policy(data)
     for field in ("name", "protocol", "ports"):
         if field in data:
             setattr(rule, field, data.get(field, "").strip())
@@ -322,11 +336,25 @@ def _bypass_rule(data):
         ("deny_machine_sid", BypassEntry.Role.MACHINE, True),
         ("deny_user_sid", BypassEntry.Role.USER, True),
     ):
-        for sid in data.getlist(field):
-            if sid.strip():
-                entries.append(
-                    BypassEntry(rule=rule, sid=sid.strip(), role=role, deny=deny)
-                )
-    if not entries and rule.pk is not None:
+        entries += [_entry(rule, sid, role, deny) for sid in data.getlist(field)]
+    # The bypass rule form's principal lists: parallel -sid and -access values.
+    for prefix, role in (
+        ("computers", BypassEntry.Role.MACHINE),
+        ("users", BypassEntry.Role.USER),
+    ):
+        access = data.getlist(f"{prefix}-access")
+        for index, sid in enumerate(data.getlist(f"{prefix}-sid")):
+            deny = index < len(access) and access[index] == "deny"
+            entries.append(_entry(rule, sid, role, deny))
+    entries = [entry for entry in entries if entry.sid]
+    listed = any(
+        field in data
+        for field in ("machine_sid", "user_sid", "computers-sid", "users-sid")
+    )
+    if not listed and not _is_form(data) and rule.pk is not None:
         entries = list(rule.entries.all())
     return rule, entries
+
+
+def _entry(rule, sid, role, deny):
+    return BypassEntry(rule=rule, sid=sid.strip(), role=role, deny=deny)

@@ -148,6 +148,7 @@ def test_impact_of_a_new_exception(rdp, viewer_client):
             "protocol": "tcp",
             "ports": "1433",
             "scope": "*",
+            "enabled": "on",
         },
     )
     body = response.content.decode()
@@ -214,3 +215,44 @@ def test_anonymous_users_are_sent_to_sign_in(rdp, client):
     response = client.get(QUERY)
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_impact_accepts_the_policy_forms_own_fields(rdp, viewer_client):
+    """The bypass rule form's principal lists and the rule form's checkboxes."""
+    rule = BypassRule.objects.get()
+    newcomer = rdp.computer("WS2188")
+    rdp.ipsec(rdp.servers["APP01"], user_authentication=True)
+    machines = [e for e in rule.entries.all() if e.role == "machine"]
+    users = [e for e in rule.entries.all() if e.role == "user"]
+    data = {
+        "object": "bypass_rule",
+        "rule": rule.pk,
+        "policy": rule.policy_id,
+        "name": rule.name,
+        "protocol": "tcp",
+        "ports": "3389",
+        "enabled": "on",
+        "computers-sid": [e.sid for e in machines] + [newcomer.sid],
+        "computers-access": ["allow"] * (len(machines) + 1),
+        "users-sid": [e.sid for e in users],
+        "users-access": ["allow"] * len(users),
+    }
+    body = viewer_client.post("/what-if/impact/", data).content.decode()
+    assert "data-impact-gained" in body and "WS2188" in body
+
+    https = FirewallRule.objects.get(name="HTTPS")
+    form = {
+        "object": "firewall_rule",
+        "rule": https.pk,
+        "policy": https.policy_id,
+        "name": "HTTPS",
+        "kind": "port",
+        "action": "allow",
+        "protocol": "tcp",
+        "ports": "443",
+        "scope": "*",
+        "profiles": ["public"],
+    }
+    body = viewer_client.post("/what-if/impact/", form).content.decode()
+    lost = body.split("data-impact-lost")[1]
+    assert "WS2101" in lost and "WS2102" in lost
