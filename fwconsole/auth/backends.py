@@ -8,6 +8,7 @@ from django_auth_ldap.backend import LDAPBackend
 
 from fwconsole.accounts.services import set_console_role
 from fwconsole.auth.mapping import role_for_groups
+from fwconsole.auth.throttle import account_name
 from fwconsole.models import DirectoryAccount
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,12 @@ class DirectoryBackend(LDAPBackend):
     also refuses an account whose userAccountControl says disabled, one in no
     mapped group, and one whose name belongs to a local console account.
     """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # "CORP\\jdoe" means the account jdoe of the domain being searched.
+        if isinstance(username, str) and "\\" in username:
+            username = account_name(username)
+        return super().authenticate(request, username, password, **kwargs)
 
     def get_or_build_user(self, username, ldap_user):
         user, built = super().get_or_build_user(username, ldap_user)

@@ -2,14 +2,14 @@
 
 import logging
 
+import ldap
 import ldap.filter
 from django_auth_ldap.config import LDAPGroupType
 from ldap3.protocol.formatters.formatters import format_sid
 
 logger = logging.getLogger(__name__)
 
-# LDAP_MATCHING_RULE_IN_CHAIN: the DC follows nested membership itself, with
-# cycles handled on its side.
+# LDAP_MATCHING_RULE_IN_CHAIN: the DC follows nested membership itself.
 IN_CHAIN = "1.2.840.113556.1.4.1941"
 
 
@@ -18,51 +18,43 @@ def filter_value(value):
     return ldap.filter.escape_filter_chars(value).replace("%", "%%")
 
 
-class InChainGroupType(LDAPGroupType):
-    """Groups an AD account belongs to directly, through nesting, or through its
-    primary group (primaryGroupID, which ``member`` never lists)."""
+class TokenGroupsType(LDAPGroupType):
+    """The security groups in an AD account's token: direct, nested and the
+    primary group (primaryGroupID, which ``member`` never lists).
+
+    The DC computes ``tokenGroups`` on a base search of the account, as it
+    does for a Kerberos ticket: one cheap query however deep the nesting, and
+    cycles are its business. The groups found are then looked up by SID under
+    the group search base. Where the bind account may not read tokenGroups,
+    the in-chain matching rule stands in (correct, but slow on large
+    directories: keep the group search base narrow).
+    """
 
     def user_groups(self, ldap_user, group_search):
         connection = ldap_user.connection
-        member_dns = [ldap_user.dn]
-        terms = []
-
-        primary = self._primary_group(ldap_user, group_search, connection)
-        if primary is not None:
-            member_dns.append(primary[0])
-            terms.append(f"(objectSid={filter_value(primary[1])})")
-
-        terms.extend(f"(member:{IN_CHAIN}:={filter_value(dn)})" for dn in member_dns)
-        search = group_search.search_with_additional_term_string(
-            "(|{})".format("".join(terms))
-        )
+        sids = self._token_sids(connection, ldap_user.dn)
+        if sids:
+            terms = "".join(f"(objectSid={filter_value(sid)})" for sid in sids)
+        else:
+            logger.warning(
+                "No tokenGroups readable for %s; using the in-chain rule", ldap_user.dn
+            )
+            terms = f"(member:{IN_CHAIN}:={filter_value(ldap_user.dn)})"
+        search = group_search.search_with_additional_term_string(f"(|{terms})")
         return search.execute(connection)
 
     def is_member(self, ldap_user, group_dn):
-        # The caller then loads every group once, which is one search here.
+        # The caller then loads every group once, which is two searches here.
         return None
 
-    def _primary_group(self, ldap_user, group_search, connection):
-        """Return (DN, SID) of the account's primary group, or None."""
-        attrs = ldap_user.attrs or {}
-        sid = attrs.get("objectSid", [None])[0]
-        rid = attrs.get("primaryGroupID", [None])[0]
-        if not sid or not rid:
-            return None
-        if isinstance(sid, str):
-            # django-auth-ldap decodes every value it can as UTF-8; undo that.
-            sid = sid.encode("utf-8")
-        domain_sid = format_sid(sid).rsplit("-", 1)[0]
-        group_sid = f"{domain_sid}-{int(rid)}"
-        search = group_search.search_with_additional_term_string(
-            f"(objectSid={filter_value(group_sid)})"
+    @staticmethod
+    def _token_sids(connection, user_dn):
+        results = connection.search_s(
+            user_dn, ldap.SCOPE_BASE, "(objectClass=*)", ["tokenGroups"]
         )
-        results = search.execute(connection)
-        if not results:
-            logger.info(
-                "Primary group %s of %s is outside the group search base",
-                group_sid,
-                ldap_user.dn,
-            )
-            return None
-        return results[0][0], group_sid
+        for dn, attrs in results:
+            if dn is None:
+                continue
+            values = {name.lower(): value for name, value in attrs.items()}
+            return [format_sid(value) for value in values.get("tokengroups", [])]
+        return []

@@ -18,7 +18,7 @@ from directory.models import DirectorySource, SyncRun
 from fwconsole import audit
 from fwconsole.auth.backends import FAILURE_REASON_ATTR
 from fwconsole.auth.middleware import request_actor
-from fwconsole.auth.throttle import lockout_username
+from fwconsole.auth.throttle import account_name, lockout_username
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,10 @@ def _typed_username(credentials):
 
 
 def _known_user(username):
-    if not username:
+    name = account_name(username)
+    if not name:
         return None
-    return (
-        get_user_model().objects.filter(username__iexact=username.strip()[:150]).first()
-    )
+    return get_user_model().objects.filter(username__iexact=name[:150]).first()
 
 
 @receiver(user_logged_in, dispatch_uid="fwconsole-audit-signed-in")

@@ -29,17 +29,23 @@ def client_ip(request):
     return _valid_address(meta.get("REMOTE_ADDR", "")) or "0.0.0.0"  # noqa: S104
 
 
+def account_name(typed):
+    """The account a typed user name means: spaces and case folded, and a
+    ``DOMAIN\\`` prefix (as Windows sign-in screens take it) dropped."""
+    if not isinstance(typed, str):
+        return ""
+    return typed.strip().rsplit("\\", 1)[-1].strip().lower()
+
+
 def lockout_username(request, credentials):
     """Return the account a sign-in attempt counts against.
 
-    Case and surrounding spaces are folded, as both backends fold them, so
-    "Admin " and "admin" share one counter.
+    Folded as the directory backend folds it, so "Admin ", "admin" and
+    "CORP\\admin" share one counter.
     """
     if credentials:
         value = credentials.get("username")
     else:
         data = getattr(request, "data", None) or getattr(request, "POST", {})
         value = data.get("username")
-    if not isinstance(value, str):
-        return None
-    return value.strip().lower()[:150] or None
+    return account_name(value)[:150] or None

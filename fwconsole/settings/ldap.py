@@ -1,9 +1,10 @@
 """Sign-in with domain accounts (django-auth-ldap); off unless a server is set.
 
 Console users sign in with their Active Directory account: the console binds
-as them over LDAPS or StartTLS (certificate always verified), reads their
-groups with the in-chain matching rule (nested groups count) and gives them
-the console role mapped from those groups, again at every sign-in.
+as them over LDAPS or StartTLS (certificate always verified), reads the
+security groups in their token (tokenGroups: nested groups and the primary
+group count) and gives them the console role mapped from those groups, again
+at every sign-in.
 
 Variables (all optional; FWCONSOLE_AUTH_LDAP_SERVER_URI switches the feature on):
 
@@ -70,7 +71,7 @@ def auth_ldap_settings(
 
     Kept as a function so that tests build exactly what production builds.
     """
-    from fwconsole.auth.groups import InChainGroupType
+    from fwconsole.auth.groups import TokenGroupsType
 
     # The TLS options must come before OPT_X_TLS_NEWCTX, which makes them take
     # effect on this connection (python-ldap applies them in dict order).
@@ -98,7 +99,7 @@ def auth_ldap_settings(
         "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(
             group_search_base, ldap.SCOPE_SUBTREE, "(objectClass=group)"
         ),
-        "AUTH_LDAP_GROUP_TYPE": InChainGroupType(),
+        "AUTH_LDAP_GROUP_TYPE": TokenGroupsType(),
         "AUTH_LDAP_USER_ATTR_MAP": {
             "first_name": "givenName",
             "last_name": "sn",

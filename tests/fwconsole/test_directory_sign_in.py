@@ -342,3 +342,27 @@ def _unrelated_ca_certificate():
         text=True,
         check=True,
     ).stdout
+
+
+def test_domain_prefix_typed_before_the_name_is_understood(client, samba_ou, groups):
+    sam, dn = samba_ou.add_user("pfx-", USER_PASSWORD)
+    samba_ou.add_member(groups["viewer"], dn)
+    netbios = samba_ou.env["FWCONSOLE_SAMBA_NETBIOS"]
+
+    sign_in(client, f"{netbios}\\{sam.upper()}", USER_PASSWORD)
+
+    assert signed_in_user(client).username == sam.lower()
+
+
+def test_primary_group_counts_as_membership(
+    client, samba_ou, directory_sign_in, samba_env
+):
+    base_dn = samba_env["FWCONSOLE_SAMBA_BASE_DN"]
+    directory_sign_in(group_search_base=base_dn)
+    # Every account's primary group; AD never lists it in `member`.
+    map_group(f"CN=Domain Users,CN=Users,{base_dn}", "viewer")
+    sam, _dn = samba_ou.add_user("prim-", USER_PASSWORD)
+
+    sign_in(client, sam, USER_PASSWORD)
+
+    assert user_role(signed_in_user(client)) == Role.VIEWER
