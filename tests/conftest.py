@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
+from fwconsole.celery import app as celery_app
 from fwconsole.roles import CONSOLE_ROLES, Role
 from tests import services
 
@@ -188,15 +189,13 @@ def admin_page(signed_in_page):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def celery_worker_process(django_db_setup):
     """The session's worker process (started by `celery_worker`).
 
     It depends on django_db_setup so that it stops before the test database
     is dropped (PostgreSQL refuses to drop a database in use).
     """
-    from fwconsole.celery import app
-
-    worker = services.WorkerProcess(app)
+    worker = services.WorkerProcess(celery_app)
     yield worker
     worker.stop()
 
