@@ -117,11 +117,34 @@ def validate_ldap_filter(value):
         ) from error
 
 
+# The console's own secrets. A source's bind password is sent to the server
+# the source names, which an admin chooses: these must never be sent there.
+RESERVED_ENV_NAMES = frozenset(
+    {
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "FWCONSOLE_DATABASE_URL",
+        "FWCONSOLE_BROKER_URL",
+        "FWCONSOLE_SECRET_KEY",
+        "FWCONSOLE_SECRET_KEY_FALLBACKS",
+        "FWCONSOLE_ENCRYPTION_SALT",
+        "FWCONSOLE_AUTH_LDAP_BIND_PASSWORD",
+        "FWCONSOLE_AUTH_LDAP_BIND_PASSWORD_FILE",
+    }
+)
+
+
 def validate_env_name(value):
-    """Refuse a value that cannot name an environment variable."""
+    """Refuse a value that cannot name an environment variable, or names one
+    of the console's own secrets."""
     if not ENV_NAME_RE.match(value):
         raise ValidationError(
             "An environment variable name holds only letters, digits and "
             "underscores, and does not start with a digit.",
             code="invalid_env_name",
+        )
+    if value.upper() in RESERVED_ENV_NAMES or "SECRET_KEY" in value.upper():
+        raise ValidationError(
+            f"{value} holds one of the console's own secrets, not a bind password.",
+            code="reserved_env_name",
         )

