@@ -142,6 +142,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 
 # Idle timeout: every request renews the session, so it ends after this
 # many seconds without one (FWCONSOLE_SESSION_SECONDS is the older name).
+# Known limitation: a page left open that polls with htmx (a running sync's
+# progress) counts as activity and keeps its session alive.
 SESSION_COOKIE_AGE = env.int(
     "FWCONSOLE_SESSION_IDLE_SECONDS",
     default=env.int("FWCONSOLE_SESSION_SECONDS", default=30 * 60),
