@@ -133,10 +133,10 @@ class Applier:
             )
         self.counts["objects_removed"] = len(gone)
 
-        # Every live object was seen by this run: one statement, not one per row.
-        DirectoryObject.objects.filter(
-            source=self.source, deleted_at__isnull=True
-        ).update(last_seen_at=self.now)
+        # Known limitation: last_seen_at moves only when a run writes the row
+        # (created, changed, restored); every live object was also seen by the
+        # source's last good run (DirectorySource.last_success_at). Touching
+        # all rows would rewrite the whole table on every unchanged run.
 
     def _new_object(self, record):
         obj = DirectoryObject(
@@ -195,33 +195,47 @@ class Applier:
     # Membership edges -------------------------------------------------------
 
     def _desired_edges(self):
+        # Plain tuples: a model instance per edge costs more than the rest of
+        # an unchanged run. Instances are made only for edges that are written.
         desired = {}
+        pk_by_guid = self.pk_by_guid
         for edge in self.snapshot.edges:
-            group_pk = self.pk_by_guid[edge.group_guid]
-            member_pk = (
-                self.pk_by_guid.get(edge.member_guid) if edge.member_guid else None
-            )
+            group_pk = pk_by_guid[edge.group_guid]
+            member_pk = pk_by_guid.get(edge.member_guid) if edge.member_guid else None
             identity = (
                 group_pk,
                 edge.via,
                 member_pk if member_pk else "k:" + edge.member_key,
             )
-            desired[identity] = Membership(
-                group_id=group_pk,
-                member_id=member_pk,
-                member_dn=edge.member_dn,
-                member_key=edge.member_key,
-                member_sid=edge.member_sid,
-                via=edge.via,
-                state=edge.state,
-                since=self.now,
+            desired[identity] = (
+                group_pk,
+                member_pk,
+                edge.member_key,
+                edge.member_dn,
+                edge.member_sid,
+                edge.via,
+                edge.state,
             )
         return desired
+
+    def _membership(self, values, pk=None):
+        group_pk, member_pk, key, dn, sid, via, state = values
+        return Membership(
+            pk=pk,
+            group_id=group_pk,
+            member_id=member_pk,
+            member_key=key,
+            member_dn=dn,
+            member_sid=sid,
+            via=via,
+            state=state,
+            since=self.now,
+        )
 
     def _apply_edges(self):
         desired = self._desired_edges()
         stored = {}
-        for row in Membership.objects.filter(group__source=self.source).values(
+        rows = Membership.objects.filter(group__source=self.source).values_list(
             "id",
             "group_id",
             "member_id",
@@ -230,9 +244,10 @@ class Applier:
             "member_sid",
             "via",
             "state",
-        ):
-            member = row["member_id"] if row["member_id"] else "k:" + row["member_key"]
-            stored[(row["group_id"], row["via"], member)] = row
+        )
+        for pk, group_pk, member_pk, key, dn, sid, via, state in rows:
+            identity = (group_pk, via, member_pk if member_pk else "k:" + key)
+            stored[identity] = (pk, (group_pk, member_pk, key, dn, sid, via, state))
 
         kept = desired.keys() & stored.keys()
         added = {identity: desired[identity] for identity in desired.keys() - kept}
@@ -241,60 +256,46 @@ class Applier:
         # A member that changed between "object" and "only a DN" (a dangling DN
         # that now names an object, or the reverse) is the same edge.
         by_key = {
-            (row["group_id"], row["via"], row["member_key"]): identity
-            for identity, row in removed.items()
+            (values[0], values[5], values[2]): identity
+            for identity, (_, values) in removed.items()
         }
         updates = []
-        for identity, edge in list(added.items()):
-            match = by_key.get((edge.group_id, edge.via, edge.member_key))
+        for identity, values in list(added.items()):
+            match = by_key.get((values[0], values[5], values[2]))
             if match is not None and match in removed:
-                row = removed.pop(match)
+                pk, _ = removed.pop(match)
                 del added[identity]
-                edge.pk = row["id"]
-                updates.append(edge)
+                updates.append(self._membership(values, pk))
 
         for identity in kept:
-            row = stored[identity]
-            edge = desired[identity]
-            if (
-                row["member_key"],
-                row["member_dn"],
-                row["member_sid"],
-                row["state"],
-            ) != (edge.member_key, edge.member_dn, edge.member_sid, edge.state):
-                edge.pk = row["id"]
-                updates.append(edge)
+            pk, values = stored[identity]
+            if values != desired[identity]:
+                updates.append(self._membership(desired[identity], pk))
 
-        removed_ids = [row["id"] for row in removed.values()]
+        removed_ids = [pk for pk, _ in removed.values()]
         for batch in _batches(removed_ids):
             Membership.objects.filter(pk__in=batch).delete()
         self._update_edges(updates)
-        Membership.objects.bulk_create(list(added.values()), batch_size=BATCH)
+        Membership.objects.bulk_create(
+            [self._membership(values) for values in added.values()], batch_size=BATCH
+        )
 
         history = [
             MembershipChange(
                 run=self.run,
-                group_id=edge.group_id,
-                member_id=edge.member_id,
-                member_dn=edge.member_dn,
-                via=edge.via,
-                change=MembershipChange.Change.ADDED,
+                group_id=group_pk,
+                member_id=member_pk,
+                member_dn=dn,
+                via=via,
+                change=change,
                 at=self.now,
             )
-            for edge in added.values()
+            for change, edges in (
+                (MembershipChange.Change.ADDED, added.values()),
+                (MembershipChange.Change.REMOVED, (v for _, v in removed.values())),
+            )
+            for group_pk, member_pk, _, dn, _, via, _ in edges
         ]
-        history.extend(
-            MembershipChange(
-                run=self.run,
-                group_id=row["group_id"],
-                member_id=row["member_id"],
-                member_dn=row["member_dn"],
-                via=row["via"],
-                change=MembershipChange.Change.REMOVED,
-                at=self.now,
-            )
-            for row in removed.values()
-        )
         MembershipChange.objects.bulk_create(history, batch_size=BATCH)
         self.counts["edges_added"] = len(added)
         self.counts["edges_removed"] = len(removed)

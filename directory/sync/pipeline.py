@@ -34,7 +34,12 @@ def read_ldap_snapshot(source, *, progress=None):
     """Read the source's directory over LDAP into a Snapshot."""
     connection = open_connection(source)
     try:
-        reader = LdapEntrySource(source, connection, progress=progress)
+        reader = LdapEntrySource(
+            source,
+            connection,
+            progress=progress,
+            connect=lambda: open_connection(source),
+        )
         domain_sid, dns_domain, netbios_name = reader.domain_info()
         snapshot = Collector(reader, dns_domain=dns_domain).collect()
     finally:
