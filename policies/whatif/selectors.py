@@ -34,6 +34,9 @@ from policies.evaluator.suggest import suggest
 from policies.models import Server
 
 SEARCH_LIMIT = 15
+# No account name is longer (sAMAccountName: 256); longer text matches nothing
+# and is not sent to the database as a pattern.
+SEARCH_MAX_LENGTH = 256
 
 QUERY_FIELDS = (
     "client",

@@ -256,3 +256,11 @@ def test_impact_accepts_the_policy_forms_own_fields(rdp, viewer_client):
     body = viewer_client.post("/what-if/impact/", form).content.decode()
     lost = body.split("data-impact-lost")[1]
     assert "WS2101" in lost and "WS2102" in lost
+
+
+def test_type_ahead_ignores_text_longer_than_any_name(rdp, viewer_client):
+    response = viewer_client.get(
+        "/what-if/search/", {"kind": "machine", "client": "WS2101" + "x" * 300}
+    )
+    assert response.status_code == 200
+    assert "<option" not in response.content.decode()
