@@ -15,7 +15,14 @@ from policies.evaluator.logic import and3
 from policies.evaluator.matching import admits
 from policies.evaluator.verdict import Effect, Outcome, Rung
 from policies.evaluator.xp import default_rung
-from policies.models import AuthorizationEntry, BypassEntry, FirewallRule, FirewallState
+from policies.models import (
+    AuthorizationEntry,
+    BypassEntry,
+    BypassRule,
+    FirewallRule,
+    FirewallState,
+    IPsecPolicy,
+)
 
 ALLOW = frozenset({Effect.ALLOW})
 DENY = frozenset({Effect.DENY})
@@ -169,8 +176,22 @@ def bypass_rules_rung(ctx):
     return rung
 
 
+def _encryption_condition(ctx, rung, rule):
+    """A rule requiring encryption needs ESP with encryption, not AH or ESP-null."""
+    if rule.security != BypassRule.Security.AUTHENC or ctx.ipsec.negotiated is not True:
+        return True
+    if ctx.ipsec.protection == IPsecPolicy.Protection.ESP:
+        return True
+    rung.details.append(
+        f"{rule.name} requires encryption; the IPsec protection is "
+        f"{IPsecPolicy.Protection(ctx.ipsec.protection).label}."
+    )
+    return False
+
+
 def _rule_applies(ctx, rung, item):
     settings = item.settings
+    encrypted = _encryption_condition(ctx, rung, item.rule)
     machines = machine_bypass_applies(
         ctx,
         rung,
@@ -180,11 +201,11 @@ def _rule_applies(ctx, rung, item):
     )
     user_allow = settings.entries_for(BypassEntry.Role.USER)
     if not user_allow:
-        return machines
+        return and3(encrypted, machines)
     users = user_bypass_applies(
         ctx, rung, user_allow, settings.entries_for(BypassEntry.Role.USER, deny=True)
     )
-    return and3(machines, users)
+    return and3(encrypted, machines, users)
 
 
 def _matching_rules(ctx, action):

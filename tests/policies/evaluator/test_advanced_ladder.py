@@ -250,6 +250,32 @@ def user_access_requirement_without_a_user(w):
     return w.ask(ip="10.1.1.1", service="tcp/1433")
 
 
+@case("denied", ["default"])
+def a_rule_requiring_encryption_refuses_ah_only_ipsec(w):
+    server = w.server(era=Era.ADVANCED)
+    admins = w.group("Admins")
+    ws = w.computer("WS1")
+    w.add(ws, admins)
+    w.ipsec(server, admins, protection="ah")
+    rule = w.bypass(w.policy(server), admins)
+    rule.security = "authenc"
+    rule.save()
+    return w.ask(ws)
+
+
+@case("allowed", ["bypass"])
+def a_rule_requiring_encryption_accepts_esp(w):
+    server = w.server(era=Era.ADVANCED)
+    admins = w.group("Admins")
+    ws = w.computer("WS1")
+    w.add(ws, admins)
+    w.ipsec(server, admins, protection="esp")
+    rule = w.bypass(w.policy(server), admins)
+    rule.security = "authenc"
+    rule.save()
+    return w.ask(ws)
+
+
 @pytest.mark.parametrize(("build", "verdict", "deciding"), CASES)
 def test_advanced_ladder(build, verdict, deciding):
     evaluation = build(World())
