@@ -10,7 +10,6 @@ and access requirements.
 """
 
 import random
-import uuid
 
 from django.utils import timezone
 
@@ -29,38 +28,14 @@ from policies.models import (
     Server,
     ServerAddress,
 )
+from tests.policies.evaluator.generated import (
+    DOMAIN_SID,
+    directory_object,
+    membership_edge,
+)
 
-DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
 DEPTH = 8
 BATCH = 5000
-
-
-def _object(source, kind, name, rid, **fields):
-    sam = f"{name}$" if kind == DirectoryObject.Kind.COMPUTER else name
-    dn = f"CN={name},OU={kind.title()}s,DC=corp,DC=example,DC=test"
-    return DirectoryObject(
-        source=source,
-        kind=kind,
-        guid=str(uuid.UUID(int=rid)),
-        sid=f"{DOMAIN_SID}-{rid}",
-        dn=dn,
-        dn_key=dn.casefold(),
-        name=name,
-        sam_account_name=sam,
-        lookup_name=name.casefold(),
-        **fields,
-    )
-
-
-def _edge(group, member, via=Membership.Via.MEMBER):
-    return Membership(
-        group_id=group.pk,
-        member_id=member.pk,
-        member_dn=member.dn,
-        member_key=member.dn_key,
-        member_sid=member.sid,
-        via=via,
-    )
 
 
 def _levels(groups):
@@ -86,21 +61,27 @@ def generate_directory(rng, computers, groups, users):
         domain_sid=DOMAIN_SID,
         last_success_at=timezone.now(),
     )
-    domain_computers = _object(source, "group", "Domain Computers", 515)
+    domain_computers = directory_object(source, "group", "Domain Computers", 515)
     domain_computers.save()
     group_rows = DirectoryObject.objects.bulk_create(
-        [_object(source, "group", f"G{i:05}", 100000 + i) for i in range(groups)],
+        [
+            directory_object(source, "group", f"G{i:05}", 100000 + i)
+            for i in range(groups)
+        ],
         batch_size=BATCH,
     )
     user_rows = DirectoryObject.objects.bulk_create(
-        [_object(source, "user", f"user{i:05}", 300000 + i) for i in range(users)],
+        [
+            directory_object(source, "user", f"user{i:05}", 300000 + i)
+            for i in range(users)
+        ],
         batch_size=BATCH,
     )
     machines = []
     for i in range(computers):
         subnet = rng.choice(["10.20.1", "10.30.1", "10.30.7", "192.168.50", "172.16.5"])
         machines.append(
-            _object(
+            directory_object(
                 source,
                 "computer",
                 f"WS{i:06}",
@@ -119,15 +100,19 @@ def generate_directory(rng, computers, groups, users):
     edges = []
     for depth in range(1, DEPTH):
         for group in levels[depth]:
-            edges.append(_edge(rng.choice(levels[depth - 1]), group))
+            edges.append(membership_edge(rng.choice(levels[depth - 1]), group))
     leaves = levels[-1]
     for machine in machine_rows:
-        edges.append(_edge(rng.choice(leaves), machine))
+        edges.append(membership_edge(rng.choice(leaves), machine))
         if rng.random() < 0.1:
-            edges.append(_edge(rng.choice(levels[rng.randrange(DEPTH)]), machine))
-        edges.append(_edge(domain_computers, machine, Membership.Via.PRIMARY_GROUP))
+            edges.append(
+                membership_edge(rng.choice(levels[rng.randrange(DEPTH)]), machine)
+            )
+        edges.append(
+            membership_edge(domain_computers, machine, Membership.Via.PRIMARY_GROUP)
+        )
     for user in user_rows:
-        edges.append(_edge(rng.choice(leaves), user))
+        edges.append(membership_edge(rng.choice(leaves), user))
     unique = {(e.group_id, e.member_id, e.via): e for e in edges}
     Membership.objects.bulk_create(unique.values(), batch_size=BATCH)
     return levels, user_rows, machine_rows

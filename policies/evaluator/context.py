@@ -4,7 +4,6 @@ import copy
 import re
 from functools import lru_cache
 
-from policies.evaluator.logic import and3
 from policies.evaluator.membership import Subject
 from policies.evaluator.snapshot import safe_url
 from policies.evaluator.verdict import ObjectRef
@@ -186,9 +185,6 @@ class Context:
         return ObjectRef(
             kind, rule.name, url + anchor if url else "", f"policy {policy}"
         )
-
-    def and_all(self, *values):
-        return and3(*values)
 
 
 def _policy_url(policy):

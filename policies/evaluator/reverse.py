@@ -227,7 +227,8 @@ def who_can_reach(
         return member_sets[group_id]
 
     oracles = [
-        EntryOracle(snapshot, entry, now, members) for entry in _consulted_entries(probe)
+        EntryOracle(snapshot, entry, now, members)
+        for entry in _consulted_entries(probe)
     ]
     stale_sources = {
         pk for pk, source in snapshot.sources.items() if source.is_stale(now)

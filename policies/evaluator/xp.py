@@ -13,7 +13,7 @@ from policies.effective import (
     PROGRAM_EXCEPTIONS,
 )
 from policies.evaluator.bypass import machine_bypass_applies
-from policies.evaluator.matching import admits, smb_admits
+from policies.evaluator.matching import SMB_PORT, admits, smb_admits
 from policies.evaluator.verdict import Effect, Outcome, Rung
 from policies.models import BypassEntry, FirewallState
 
@@ -119,8 +119,11 @@ def shield_rung(ctx):
     return rung
 
 
-def _port_entries(ctx, rung):
-    """Candidate admissions from the port exception list (disabled entry wins)."""
+def _port_entries(ctx, rung=None):
+    """Candidate admissions from the port exception list (disabled entry wins).
+
+    A disabled entry covering the port closes it; ``rung`` (if given) notes it.
+    """
     setting = ctx.config.exceptions(PORT_EXCEPTIONS, ctx.profile)
     matching = []
     for rule in setting.value:
@@ -130,12 +133,13 @@ def _port_entries(ctx, rung):
     disabled = [
         rule for rule, admission in matching if not rule.enabled and admission.opens
     ]
-    if disabled:
+    if disabled and rung is not None:
         rung.details.append(
             f"Port entry {disabled[0].name} for {ctx.service.label} is disabled, "
             "which closes the port whatever the enabled entries say."
         )
         rung.objects.append(ctx.rule_ref(disabled[0], setting.policy, "exception"))
+    if disabled:
         return []
     return [
         (rule, admission, setting.policy)
@@ -198,13 +202,10 @@ def exceptions_rung(ctx):
 
 
 def _smb_echo_candidates(ctx):
+    """XP: whatever opens TCP 445 to the client also admits ICMP echo."""
     found = []
-    port_setting = ctx.config.exceptions(PORT_EXCEPTIONS, ctx.profile)
-    smb_context = ctx.with_service_port("tcp", 445)
-    port_candidates = (
-        _port_entries(smb_context, Rung("scratch", "")) if port_setting.value else []
-    )
-    rules = [(rule, policy) for rule, _, policy in port_candidates]
+    smb_context = ctx.with_service_port("tcp", SMB_PORT)
+    rules = [(rule, policy) for rule, _, policy in _port_entries(smb_context)]
     for name in [PROGRAM_EXCEPTIONS] + [
         f"predefined:{group}" for group in PREDEFINED_GROUP_SERVICES
     ]:

@@ -37,7 +37,8 @@ LATER_SCOPES = SCOPES + ["10.30.1.1-10.30.1.99", "DNS"]
 OS_NAMES = ["Windows 10 Enterprise", "Windows XP Professional", "Windows 11 Pro", ""]
 
 
-def _object(source, kind, name, rid, **fields):
+def directory_object(source, kind, name, rid, **fields):
+    """An unsaved DirectoryObject with a GUID, SID and DN derived from its RID."""
     sam = f"{name}$" if kind == DirectoryObject.Kind.COMPUTER else name
     dn = f"CN={name},OU={kind.title()}s,DC=corp,DC=example,DC=test"
     return DirectoryObject(
@@ -54,10 +55,11 @@ def _object(source, kind, name, rid, **fields):
     )
 
 
-def _edge(group, member, via=Membership.Via.MEMBER):
+def membership_edge(group, member, via=Membership.Via.MEMBER):
+    """An unsaved direct membership edge between two saved objects."""
     return Membership(
-        group=group,
-        member=member,
+        group_id=group.pk,
+        member_id=member.pk,
         member_dn=member.dn,
         member_key=member.dn_key,
         member_sid=member.sid,
@@ -77,12 +79,17 @@ def build_directory(rng, *, computers=300, groups=40, users=20):
     )
     group_rows = DirectoryObject.objects.bulk_create(
         [
-            _object(source, "group", f"G{i:03}", 5000 + i, members_complete=(i != 7))
+            directory_object(
+                source, "group", f"G{i:03}", 5000 + i, members_complete=(i != 7)
+            )
             for i in range(groups)
         ]
     )
     user_rows = DirectoryObject.objects.bulk_create(
-        [_object(source, "user", f"user{i:03}", 20000 + i) for i in range(users)]
+        [
+            directory_object(source, "user", f"user{i:03}", 20000 + i)
+            for i in range(users)
+        ]
     )
     machines = []
     for i in range(computers):
@@ -91,7 +98,7 @@ def build_directory(rng, *, computers=300, groups=40, users=20):
         if rng.random() < 0.05:
             addresses.append(f"10.30.7.{rng.randint(1, 250)}")
         machines.append(
-            _object(
+            directory_object(
                 source,
                 "computer",
                 f"WS{i:04}",
@@ -107,18 +114,20 @@ def build_directory(rng, *, computers=300, groups=40, users=20):
     edges = []
     for index, group in enumerate(group_rows[1:], start=1):
         if rng.random() < 0.6:
-            edges.append(_edge(group_rows[rng.randrange(0, index)], group))
+            edges.append(membership_edge(group_rows[rng.randrange(0, index)], group))
     for machine in machine_rows:
         for group in rng.sample(group_rows, rng.randint(0, 2)):
-            edges.append(_edge(group, machine))
+            edges.append(membership_edge(group, machine))
         if rng.random() < 0.2:
             edges.append(
-                _edge(rng.choice(group_rows), machine, Membership.Via.PRIMARY_GROUP)
+                membership_edge(
+                    rng.choice(group_rows), machine, Membership.Via.PRIMARY_GROUP
+                )
             )
     for user in user_rows:
         for group in rng.sample(group_rows[:10], rng.randint(0, 2)):
-            edges.append(_edge(group, user))
-    unique = {(e.group.pk, e.member.pk, e.via): e for e in edges}
+            edges.append(membership_edge(group, user))
+    unique = {(e.group_id, e.member_id, e.via): e for e in edges}
     Membership.objects.bulk_create(unique.values())
     Membership.objects.create(
         group=group_rows[11],
