@@ -66,9 +66,10 @@ def evaluate(snapshot, query, *, now=None, subject_class=Subject):
         raise RuntimeError(f"The {era} ladder ended without a deciding rung.")
 
     reached = {rung.key for rung in rungs}
+    decider = rungs[-1]
     for key in RUNG_KEYS[era]:
         if key not in reached:
-            rungs.append(_skipped(key, titles.get(key, key), rungs[-1]))
+            rungs.append(_skipped(key, titles.get(key, key), decider))
 
     user = _user_layer(ctx, network)
     rungs.append(user)

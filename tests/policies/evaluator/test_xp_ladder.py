@@ -389,6 +389,11 @@ def test_the_rungs_come_in_ladder_order_with_the_unreached_ones_skipped():
     outcomes = [r.outcome for r in evaluation.rungs]
     assert outcomes[:2] == [Outcome.PASSED, Outcome.DECIDED]
     assert set(outcomes[2:6]) == {Outcome.SKIPPED}
+    for rung in evaluation.rungs[2:6]:
+        assert (
+            rung.summary
+            == 'Not reached: the ladder stopped at "Profile and firewall state".'
+        )
 
 
 def test_a_group_hit_shows_the_chain_with_the_primary_group_marked():
