@@ -6,6 +6,7 @@ requests get the partial that changed; everything else gets the page.
 
 import csv
 import logging
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -133,7 +134,13 @@ class WhoCanReachView(RoleRequiredMixin, View):
             else:
                 if request.GET.get("format") == "csv":
                     return _who_csv(report)
-                context.update(report=report, query_string=request.GET.urlencode())
+                # Each machine links to the single query with the same inputs.
+                drill = {k: v for k, v in form.cleaned_data.items() if v}
+                context.update(
+                    report=report,
+                    query_string=request.GET.urlencode(),
+                    drill_query=urlencode(drill),
+                )
         return render(request, "whatif/who_can_reach.html", context)
 
 

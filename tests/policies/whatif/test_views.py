@@ -99,6 +99,11 @@ def test_who_can_reach_page_and_csv(rdp, viewer_client):
     )
     body = viewer_client.get(url).content.decode()
     assert 'data-path="Bypass via FW-Bypass-App01 (Bypass)"' in body
+    drill = (
+        "/what-if/?client=WS2101&amp;server=APP01&amp;service=tcp%2F3389"
+        "&amp;user=jroe&amp;assume_ipsec=yes"
+    )
+    assert drill in body
     response = viewer_client.get(url + "&format=csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["machine", "verdict", "path", "reasons"]
