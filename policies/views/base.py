@@ -20,12 +20,18 @@ PAGE_SIZE = 50
 
 
 class ObjectListView(RoleRequiredMixin, SingleTableMixin, FilterView):
-    """A sortable, filtered, paginated list of one model."""
+    """A sortable, filtered, paginated list of one model.
+
+    Subclasses name the selector that shapes the rows (``queryset_function``).
+    """
 
     required_role = Role.VIEWER
     paginate_by = PAGE_SIZE
     title = ""
     create_url_name = ""
+
+    def queryset_function(self):
+        raise NotImplementedError("A list view names its selector.")
 
     def get_queryset(self):
         return self.queryset_function()
