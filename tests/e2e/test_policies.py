@@ -140,3 +140,27 @@ def test_preview_impact_lists_machines_that_would_gain_access(editor_page, live_
     expect(gained).not_to_contain_text("WS1")
     assert list(rule.entries.values_list("name", flat=True)) == ["FW-Bypass"]
     assert errors == []
+
+
+def test_preview_impact_of_a_new_exception_before_saving(editor_page, live_server):
+    from tests.policies.evaluator.world import World
+
+    world = World()
+    server = world.server(era="xp")
+    gpo = world.policy(server)
+    world.computer("WS7", addresses=["10.30.0.7"])
+    page = editor_page
+    errors = _errors(page)
+
+    page.goto(live_server.url + f"/policies/firewall-rules/add/?policy={gpo.pk}")
+    page.fill("#id_name", "SQL")
+    page.select_option("#id_protocol", "tcp")
+    page.fill("#id_ports", "1433")
+    page.click("[data-impact-button]")
+
+    gained = page.locator("[data-impact-gained]")
+    expect(gained).to_be_visible()
+    expect(gained).to_contain_text("WS7")
+    expect(gained).to_contain_text("tcp/1433")
+    assert not FirewallRule.objects.exists()
+    assert errors == []
