@@ -19,7 +19,8 @@ health_view = public(
             "health_check.checks.Database",
             "fwconsole.health.Broker",
             "fwconsole.health.Worker",
-        )
+        ),
+        template_name="fwconsole/health.html",
     )
 )
 
