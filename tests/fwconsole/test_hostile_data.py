@@ -13,7 +13,6 @@ from directory.models import DirectoryObject, DirectorySource, SyncRun
 from directory.services import ldif_import
 from policies.models import Era, FirewallRule
 from tests.fwconsole import fuzz
-from tests.fwconsole.test_fuzz import every_page  # noqa: F401 - fixture
 from tests.policies import factories as policy_factories
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +87,7 @@ def csv_formula_cells(body):
 def test_hostile_names_show_as_text_on_every_page_and_answer(
     admin_client,
     hostile_policies,
-    every_page,  # noqa: F811
+    every_page,
 ):
     admin_client.raise_request_exception = False
     start = list(every_page)

@@ -12,7 +12,6 @@ from django.db import connection
 from directory.models import DirectoryObject, DirectorySource, SyncLogEntry, SyncRun
 from directory.services import sync_request, sync_run_execute
 from tests.fwconsole import fuzz
-from tests.fwconsole.test_fuzz import every_page  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +73,7 @@ def test_bind_password_is_encrypted_at_rest():
     assert DirectorySource.objects.get(pk=source.pk).bind_password == password
 
 
-def test_bind_password_is_never_rendered(admin_client, every_page):  # noqa: F811
+def test_bind_password_is_never_rendered(admin_client, every_page):
     password = "Bind-" + secrets.token_urlsafe(12)
     DirectorySource.objects.update(bind_password=password)
     DirectorySource.objects.create(

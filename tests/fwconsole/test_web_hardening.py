@@ -19,7 +19,6 @@ from django.urls import reverse
 from fwconsole.roles import Role
 from tests.conftest import PASSWORD
 from tests.fwconsole import fuzz
-from tests.fwconsole.test_fuzz import every_page  # noqa: F401 - fixture
 from tests.services import ROOT
 
 
@@ -27,7 +26,7 @@ from tests.services import ROOT
 def test_every_post_form_carries_a_csrf_token_and_refuses_a_post_without_one(
     admin_client,
     admin_user,
-    every_page,  # noqa: F811
+    every_page,
 ):
     _visited, forms, _errors = fuzz.crawl(admin_client, every_page)
     post_forms = [form for form in forms if form.method == "POST"]
