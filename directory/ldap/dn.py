@@ -10,10 +10,15 @@ DN escaping (RFC 4514) and filter escaping (RFC 4515) are separate layers:
 nothing here is fit for a search filter.
 """
 
+import re
 from functools import lru_cache
 
 _SPECIAL = set(',+"\\<>;=')
 _HEX = set("0123456789abcdefABCDEF")
+# Anything that needs the careful parser: escapes, quotes, several AVAs per
+# RDN, the old ';' separator.
+_NEEDS_FULL_PARSE = re.compile(r'[\\"+;]')
+_NEEDS_ESCAPE = re.compile(r'[,+"\\<>;=\x00\r\n]|^[ #]| $')
 
 
 class InvalidDN(ValueError):
@@ -27,6 +32,8 @@ def parse_dn(dn):
 
 @lru_cache(maxsize=65536)
 def _parse(dn):
+    if not _NEEDS_FULL_PARSE.search(dn):
+        return _parse_plain(dn)
     rdns = []
     avas = []
     position = 0
@@ -46,6 +53,20 @@ def _parse(dn):
             continue
         rdns.append(tuple(avas))
         avas = []
+    return tuple(rdns)
+
+
+def _parse_plain(dn):
+    # Most DNs hold no escapes, quotes or multi-valued RDNs: split them at once.
+    if not dn.strip():
+        return ()
+    rdns = []
+    for part in dn.split(","):
+        attr_type, equals, value = part.partition("=")
+        attr_type = attr_type.strip()
+        if not equals or not attr_type or any(c in _SPECIAL for c in attr_type):
+            raise InvalidDN(f"{dn!r}: bad RDN {part!r}")
+        rdns.append(((attr_type, value.strip(" ")),))
     return tuple(rdns)
 
 
@@ -123,6 +144,8 @@ def escape_value(value):
     """Escape an attribute value for a DN (RFC 4514)."""
     if not value:
         return ""
+    if not _NEEDS_ESCAPE.search(value):
+        return value
     out = []
     for char in value:
         if char in _SPECIAL:

@@ -90,7 +90,18 @@ def generalized_time(raw):
     digits = text[:14]
     if len(digits) < 14 or not digits.isdigit():
         return None
-    return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    try:
+        return datetime(
+            int(digits[0:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            int(digits[12:14]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
 
 
 def filetime(raw):
