@@ -149,3 +149,21 @@ def test_addresses_come_from_dns_lookups_of_the_host_name():
     assert "127.0.0.1" in local.addresses
     assert missing.addresses == []
     assert snapshot.warnings == ["1 computers' dNSHostName did not resolve in DNS"]
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        "CN=Ab c,OU=Work Stations,DC=corp,DC=test",
+        "cn=WS1 , ou=Floor-2 ,dc=corp",
+        "CN=a=b,OU=x",
+        "CN=#Ops,OU=G",
+    ],
+)
+def test_plain_and_escaped_spellings_of_a_dn_give_one_key(plain):
+    # The second spelling escapes its first letter, so it takes the careful
+    # parser while the first takes the quick split.
+    escaped = f"{plain[:3]}\\{ord(plain[3]):02X}{plain[4:]}"
+
+    assert dn_key(plain) == dn_key(escaped)
+    assert rdn_value(plain) == rdn_value(escaped)
