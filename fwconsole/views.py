@@ -2,6 +2,7 @@
 
 import django_filters
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
@@ -9,8 +10,23 @@ from django.shortcuts import render
 from health_check.views import HealthCheckView
 
 from fwconsole.roles import Role, public, role_required
+from fwconsole.settings.ldap import DIRECTORY_BACKEND
 
-login_view = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
+
+class SignInView(auth_views.LoginView):
+    """The sign-in form; it says so when domain accounts may sign in."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["directory_sign_in"] = (
+            DIRECTORY_BACKEND in settings.AUTHENTICATION_BACKENDS
+        )
+        return context
+
+
+login_view = public(SignInView.as_view())
 logout_view = public(auth_views.LogoutView.as_view())
 
 health_view = public(

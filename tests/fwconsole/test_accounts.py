@@ -253,3 +253,19 @@ def test_mappings_from_settings_show_read_only(admin_client, settings):
 
     assert "cn=all staff,dc=corp,dc=example" in page
     assert "fixed in the settings" in page
+
+
+def test_sign_in_page_mentions_domain_accounts_only_when_they_may_sign_in(
+    client, settings
+):
+    from fwconsole.settings.ldap import DIRECTORY_BACKEND
+
+    local_only = client.get(reverse("login")).content.decode()
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        DIRECTORY_BACKEND,
+    ]
+    with_domain = client.get(reverse("login")).content.decode()
+
+    assert "data-directory-sign-in" not in local_only
+    assert "data-directory-sign-in" in with_domain
