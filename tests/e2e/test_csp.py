@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from fwconsole.roles import Role
+from tests.fwconsole.pages import every_page  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +47,7 @@ def visit(page, console, url):
 def test_every_page_loads_without_a_csp_violation(
     signed_in_page,
     live_server,
-    every_page,
+    every_page,  # noqa: F811 - the fixture imported above
 ):
     page = signed_in_page(Role.ADMIN, username="csp-admin")
     page.add_init_script(LISTEN)
