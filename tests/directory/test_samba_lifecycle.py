@@ -383,3 +383,26 @@ def test_member_outside_the_computer_base_is_read_and_kept_out_of_scope(
     assert (edge.group.name, edge.state) == ("G1", "out_of_scope")
     assert run.counts["computers"] == 4
     assert run.counts["out_of_scope"] == 1
+
+
+def test_an_admin_can_allow_one_run_to_shrink_the_directory(
+    samba_env, samba_conn, samba_ou, samba_source
+):
+    build_floor(samba_env, samba_conn, samba_ou, count=4)
+    proxy = make_proxy(samba_env)
+    try:
+        source = samba_source(samba_ou, url=proxy.url)
+        assert run_sync(source).status == SyncRun.Status.SUCCEEDED
+        proxy.mode = "empty"
+        refused = run_sync(source)
+        allowed = run_sync(source, allow_shrink=True)
+    finally:
+        proxy.stop()
+
+    assert refused.status == SyncRun.Status.FAILED
+    assert allowed.status == SyncRun.Status.SUCCEEDED, allowed.error
+    assert allowed.counts["objects_removed"] == 6
+    assert not DirectoryObject.objects.filter(
+        source=source, deleted_at__isnull=True
+    ).exists()
+    assert not Membership.objects.filter(group__source=source).exists()

@@ -330,3 +330,21 @@ def test_fc14_an_export_with_far_fewer_objects_is_refused(cases_dir):
     source.refresh_from_db()
     assert source.last_success_at == last_success
     assert run.log.filter(level="ERROR").exists()
+
+
+def test_a_loss_below_the_shrink_threshold_is_applied(cases_dir):
+    source = make_source("smaller", shrink_threshold_percent=50)
+    import_case(source, cases_dir / "FC-14" / "directory.ldif")
+    text = (cases_dir / "FC-14" / "directory.ldif").read_text()
+    without_one = text.replace(
+        "member: CN=WS1403,OU=Workstations,DC=corp,DC=example,DC=test\n", ""
+    )
+    blocks = [block for block in without_one.split("\n\n") if "CN=WS1403," not in block]
+
+    run = ldif_import(
+        source=source, path_or_file=io.BytesIO("\n\n".join(blocks).encode())
+    )
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.counts["objects_removed"] == 1
+    assert obj(source, "WS1403").deleted_at is not None
