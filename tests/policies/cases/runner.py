@@ -1,4 +1,4 @@
-"""Build a field case (../shared/cases/FC-nn) in the database and list its queries.
+"""Build a field case (tests/cases/FC-nn) in the database and list its queries.
 
 The directory comes from the case's LDIF files, one source per directory
 connection; the policy from scenario.yaml becomes a Server with its
@@ -27,7 +27,7 @@ from policies.models import (
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CASES_DIR = Path(
-    os.environ.get("FWCONSOLE_CASES_DIR") or PROJECT_ROOT.parent / "shared" / "cases"
+    os.environ.get("FWCONSOLE_CASES_DIR") or PROJECT_ROOT / "tests" / "cases"
 )
 
 # The case files leave objectSid out where it plays no part; a policy names
