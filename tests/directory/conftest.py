@@ -18,9 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def cases_dir():
     """The field cases (tests/cases)."""
-    folder = Path(
-        os.environ.get("FWCONSOLE_CASES_DIR", ROOT / "tests" / "cases")
-    )
+    folder = Path(os.environ.get("FWCONSOLE_CASES_DIR", ROOT / "tests" / "cases"))
     if not (folder / "FC-01").is_dir():
         pytest.fail(f"the field cases are missing: {folder} (set FWCONSOLE_CASES_DIR)")
     return folder
