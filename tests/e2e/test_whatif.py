@@ -73,6 +73,13 @@ def test_a_query_shows_the_ladder_and_a_permalink(rdp, viewer_page, live_server)
     )
     expect(viewer_page).to_have_url(re.compile(r"client=WS2101.*service=tcp%2F3389"))
 
+    # A name search after the query fills the suggestions and leaves the
+    # address (the permalink) alone.
+    viewer_page.get_by_label("Server", exact=True).fill("APP")
+    expect(viewer_page.locator("#server-options option")).to_have_count(1)
+    expect(viewer_page).to_have_url(re.compile(r"client=WS2101.*service=tcp%2F3389"))
+    viewer_page.get_by_label("Server", exact=True).fill("APP01")
+
     viewer_page.reload()
     expect(viewer_page.locator("#verdict")).to_have_attribute("data-verdict", "allowed")
     assert errors == []
