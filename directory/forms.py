@@ -284,6 +284,13 @@ class DirectorySourceForm(BootstrapFormMixin, forms.ModelForm):
             and self.instance.bind_password
             and not cleaned.get("forget_bind_password")
         )
+        if keeps_stored and not password and self._servers_changed(cleaned):
+            self.add_error(
+                "bind_password",
+                "The servers changed: enter the bind password again. The stored "
+                "one is only ever sent to the servers it was given for.",
+            )
+            return
         if bind_dn and not (password or env_name or keeps_stored):
             self.add_error(
                 "bind_password",
@@ -292,6 +299,18 @@ class DirectorySourceForm(BootstrapFormMixin, forms.ModelForm):
             )
         if (password or env_name) and not bind_dn:
             self.add_error("bind_dn", "A bind password needs a bind DN.")
+
+    def _servers_changed(self, cleaned):
+        """True when the form names a server the stored password never went to."""
+        before = {
+            parse_server_url(url)[1:]
+            for url in split_server_urls(self.instance.server_urls)
+        }
+        after = {
+            parse_server_url(url)[1:]
+            for url in split_server_urls(cleaned.get("server_urls") or "")
+        }
+        return not after <= before
 
     def _collect_warnings(self, cleaned):
         if cleaned.get("kind") == DirectorySource.Kind.LDIF:

@@ -168,7 +168,12 @@ def test_edit_form_shows_that_a_password_is_stored_without_its_value(admin_clien
 
 
 def edit_data(source, **changes):
-    data = {**VALID_FORM, "name": source.name, "bind_password": ""}
+    data = {
+        **VALID_FORM,
+        "name": source.name,
+        "server_urls": source.server_urls,
+        "bind_password": "",
+    }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -184,6 +189,58 @@ def test_empty_password_on_edit_keeps_the_stored_one(admin_client):
     source.refresh_from_db()
     assert response.status_code == 302
     assert source.staleness_limit_hours == 12
+    assert source.bind_password == BIND_PASSWORD
+
+
+def test_a_new_server_needs_the_password_again(admin_client):
+    source = DirectorySourceFactory(bind_password=BIND_PASSWORD)
+    moved = "ldaps://dc1.corp.example.test\nldaps://elsewhere.example.net"
+
+    response = admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        edit_data(source, server_urls=moved),
+    )
+
+    source.refresh_from_db()
+    assert response.status_code == 200
+    assert (
+        "enter the bind password again"
+        in response.context["form"].errors["bind_password"][0]
+    )
+    assert source.server_urls == "ldaps://dc1.corp.example.test"
+
+
+def test_a_new_server_with_the_password_given_again_is_saved(admin_client):
+    source = DirectorySourceFactory(bind_password=BIND_PASSWORD)
+
+    admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        edit_data(
+            source,
+            server_urls="ldaps://dc2.corp.example.test",
+            bind_password=BIND_PASSWORD,
+        ),
+    )
+
+    source.refresh_from_db()
+    assert source.server_urls == "ldaps://dc2.corp.example.test"
+    assert source.bind_password == BIND_PASSWORD
+
+
+def test_dropping_one_of_the_servers_keeps_the_stored_password(admin_client):
+    source = DirectorySourceFactory(
+        bind_password=BIND_PASSWORD,
+        server_urls="ldaps://dc1.corp.example.test\nldaps://dc2.corp.example.test",
+    )
+
+    response = admin_client.post(
+        reverse("directory:source_update", args=[source.pk]),
+        edit_data(source, server_urls="ldaps://DC2.corp.example.test"),
+    )
+
+    source.refresh_from_db()
+    assert response.status_code == 302
+    assert source.server_urls == "ldaps://DC2.corp.example.test"
     assert source.bind_password == BIND_PASSWORD
 
 
