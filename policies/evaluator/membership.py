@@ -42,6 +42,9 @@ class ListMatch:
 
 NO_ENTRIES = ListMatch(False)
 
+# Every domain's (and machine's) account SIDs start so; well-known ones do not.
+DOMAIN_SID_PREFIX = "S-1-5-21-"
+
 
 class Subject:
     """An account whose memberships are asked about, with pretended changes.
@@ -130,8 +133,13 @@ class Subject:
         A principal of another domain can hold the account only if the account
         belongs to that domain: an account of a synced domain whose SID is
         known cannot be reached through another domain's unresolved SID.
+        Well-known principals such as Authenticated Users (S-1-5-11) belong to
+        no domain and are stored as foreign principals of every domain: any
+        account may hold them.
         """
         if self.external is not None or self.account is None:
+            return True
+        if not sid.upper().startswith(DOMAIN_SID_PREFIX):
             return True
         domain = self.account.domain_sid
         return not domain or sid.startswith(domain + "-")
