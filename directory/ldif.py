@@ -5,7 +5,8 @@ one leading space removed per continuation), folded comments, ``::`` base64
 values, ``dn::``, empty values, CRLF line ends. This module adds what an
 operator's file needs on top: UTF-16 files as ldifde writes them with
 ``-u``, ``changetype: add`` dropped (ldifde writes it on every entry), other
-change records refused, and every error reported with its line number.
+change records refused, ``attr:< URL`` values refused rather than fetched,
+and every error reported with its line number.
 The entries come out as the LDAP reader's, so one pipeline serves both.
 """
 
@@ -48,6 +49,17 @@ class _Parser(ldif.LDIFParser):
         unfolded = super()._unfold_lines()
         self._next_line_number = self.line_counter
         return unfolded
+
+    def _next_key_and_value(self):
+        attr_type, attr_value = super()._next_key_and_value()
+        if attr_value is None and attr_type not in (None, "-"):
+            # python-ldap leaves "attr:< URL" values unread (None) unless told
+            # to fetch them; an import must never read files off the server.
+            raise ValueError(
+                f"{attr_type}:< takes its value from a URL, which an import "
+                "does not read; put the value in the file (base64 with ::)"
+            )
+        return attr_type, attr_value
 
     def handle(self, dn, entry):
         attrs = {}

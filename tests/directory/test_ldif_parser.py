@@ -1,5 +1,6 @@
 """The LDIF parser: RFC 2849 conformance (FC-17), ldifde quirks, clear errors."""
 
+import base64
 import io
 
 import pytest
@@ -91,3 +92,79 @@ def test_offline_ranged_export_keeps_the_chunk_it_has(cases_dir):
 
     assert "member;range=0-2" in group.attrs
     assert len(group.attrs["member;range=0-2"]) == 3
+
+
+def _fc17_entries(data):
+    return [(entry.dn, entry.attrs) for entry in parse_ldif(io.BytesIO(data))]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.replace("\n", "\r\n").encode("utf-8"),
+        lambda text: text.encode("utf-16"),
+        lambda text: b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"),
+        lambda text: b"\xfe\xff" + text.encode("utf-16-be"),
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
+    ],
+    ids=["crlf", "utf-16", "utf-16-le-crlf", "utf-16-be", "utf-8-bom"],
+)
+def test_fc17_folding_and_base64_survive_other_encodings_and_line_ends(
+    cases_dir, encode
+):
+    """FC-17's folded lines, folded comment and base64 values, written the way
+    ldifde -u (UTF-16) or a Windows editor (CRLF, byte order mark) writes them."""
+    text = (cases_dir / "FC-17" / "export.ldif").read_text(encoding="utf-8")
+    expected = _fc17_entries(text.encode("utf-8"))
+
+    assert _fc17_entries(encode(text)) == expected
+
+
+def test_url_values_are_refused_with_their_line_not_read_from_disk():
+    """``attr:< file:///...`` asks the reader to fetch a file: an import must
+    never read the server's own files into the directory."""
+    data = (
+        b"dn: CN=G,DC=corp,DC=test\nobjectClass: group\n"
+        b"member:< file:///etc/hostname\ncn: G\n"
+    )
+
+    with pytest.raises(LdifError) as caught:
+        parse_ldif(io.BytesIO(data))
+
+    assert caught.value.line == 3
+    assert "member" in caught.value.problem
+    assert "URL" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("record", "kind"),
+    [
+        (b"changetype: delete\n", "delete"),
+        (b"changetype: modrdn\nnewrdn: CN=H\ndeleteoldrdn: 1\n", "modrdn"),
+        (b"changetype: moddn\nnewrdn: CN=H\ndeleteoldrdn: 1\n", "moddn"),
+    ],
+)
+def test_other_change_records_are_refused_too(record, kind):
+    data = b"dn: CN=G,DC=corp,DC=test\nobjectClass: group\n\ndn: CN=H,DC=corp,DC=test\n"
+
+    with pytest.raises(LdifError, match=f"changetype: {kind}"):
+        parse_ldif(io.BytesIO(data + record))
+
+
+def test_offline_ranged_export_in_another_case_and_in_base64(cases_dir):
+    """FC-01's export with the attribute name spelled ``Member;Range=0-2`` (LDIF
+    attribute names are case-insensitive) and the values in base64."""
+    text = (cases_dir / "FC-01" / "offline-ranged-export.ldif").read_text()
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("member;range=0-2: "):
+            value = line.removeprefix("member;range=0-2: ").encode()
+            line = f"Member;Range=0-2:: {base64.b64encode(value).decode()}"
+        lines.append(line)
+
+    (group, *_) = parse_ldif(io.BytesIO("\n".join(lines).encode()))
+
+    assert group.attrs["member;range=0-2"] == [
+        f"CN=WS010{n},OU=Workstations,DC=corp,DC=example,DC=test".encode()
+        for n in (7, 6, 5)
+    ]
