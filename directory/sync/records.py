@@ -7,6 +7,7 @@ group's member DNs (with ranged ``member;range=lo-hi`` chunks put together).
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -100,8 +101,14 @@ def identity(entry, key):
     if raw_guid is not None:
         if len(raw_guid) == 16:
             return values.guid_text(raw_guid), None
-        # Some exports write the GUID as text instead of 16 bytes.
-        return raw_guid.decode("ascii", errors="replace").strip().lower(), None
+        # Some exports write the GUID as text instead of 16 bytes, in braces,
+        # upper case or without hyphens: one canonical form, or a later
+        # binary read would look like a new object.
+        written = raw_guid.decode("ascii", errors="replace").strip()
+        try:
+            return str(uuid.UUID(written)), None
+        except ValueError:
+            return written.lower(), None
     entry_uuid = entry.first("entryuuid")
     if entry_uuid is not None:
         return entry_uuid.decode("ascii", errors="replace").strip(), None

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from directory.graph import MembershipGraph
+from directory.ldap.values import guid_filter
 from directory.ldif import LdifError
 from directory.models import (
     DirectoryObject,
@@ -348,3 +349,169 @@ def test_a_loss_below_the_shrink_threshold_is_applied(cases_dir):
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.counts["objects_removed"] == 1
     assert obj(source, "WS1403").deleted_at is not None
+
+
+# Variants: the kind of fault of a case where its own files do not put it.
+
+LAB = "dc=corp,dc=example,dc=test"
+
+
+def _lab_host(dn, name, entry_uuid, address):
+    return (
+        f"dn: {dn}\nobjectClass: device\nobjectClass: ipHost\ncn: {name}\n"
+        f"ipHostNumber: {address}\nentryUUID: {entry_uuid}\n"
+    )
+
+
+def _lab_group(members):
+    lines = [
+        f"dn: cn=fw-bypass-app01,ou=groups,{LAB}",
+        "objectClass: groupOfNames",
+        "cn: fw-bypass-app01",
+        *(f"member: {member}" for member in members),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_fc08_openldap_rename_and_move_keep_the_record_by_entry_uuid():
+    """FC-08's OpenLDAP form: modrdn with newsuperior keeps entryUUID, and a
+    new host takes the old DN with an entryUUID of its own."""
+    source = make_source("fc08-lab", kind=DirectorySource.Kind.LDAP, base_dn=LAB)
+    old_dn = f"cn=ws0801,ou=floor1,ou=hosts,{LAB}"
+    moved_dn = f"cn=ws0801-r,ou=floor2,ou=hosts,{LAB}"
+    kept_uuid = "7c2b9f4e-1a3d-4b8e-9f21-0d6c5a8e3b17"
+    new_uuid = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f70819"
+    first = (
+        _lab_host(old_dn, "ws0801", kept_uuid, "10.30.8.1")
+        + "\n"
+        + _lab_group([old_dn])
+    )
+    second = "\n".join(
+        [
+            _lab_host(moved_dn, "ws0801-r", kept_uuid, "10.30.8.1"),
+            _lab_host(old_dn, "ws0801", new_uuid, "10.30.8.88"),
+            _lab_group([moved_dn]),
+        ]
+    )
+    import_case(source, io.BytesIO(first.encode()))
+    old = obj(source, "ws0801")
+
+    run = import_case(source, io.BytesIO(second.encode()))
+
+    hosts = DirectoryObject.objects.filter(source=source, kind="computer")
+    assert hosts.count() == 2
+    renamed = hosts.get(guid=kept_uuid)
+    assert (renamed.pk, renamed.name, renamed.dn) == (old.pk, "ws0801-r", moved_dn)
+    changes = {c.change for c in renamed.history.filter(run=run)}
+    assert {"renamed", "moved"} <= changes
+    new = hosts.get(guid=new_uuid)
+    assert list(new.history.values_list("change", flat=True)) == ["created"]
+    assert not Membership.objects.filter(member=new).exists()
+    lab_group = group(source, f"cn=fw-bypass-app01,ou=groups,{LAB}")
+    assert direct_members(lab_group) == {"ws0801-r": ("member", "resolved")}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "{A1B2C3D4-E5F6-4A1B-8C2D-3E4F5A6B7C8D}",
+        "A1B2C3D4-E5F6-4A1B-8C2D-3E4F5A6B7C8D",
+        "a1b2c3d4e5f64a1b8c2d3e4f5a6b7c8d",
+    ],
+)
+def test_fc11_an_objectguid_written_as_text_is_stored_in_the_same_form(
+    cases_dir, written
+):
+    """Exports made by scripts (PowerShell, csvde conversions) write objectGUID
+    as text, in braces or upper case: the same GUID must give the same id as
+    the 16 bytes do, or a later binary sync sees a new object."""
+    text = (cases_dir / "FC-11" / "directory.ldif").read_text()
+    text = text.replace(
+        "objectGUID:: 1MOyofblG0qMLT5PWmt8jQ==", f"objectGUID: {written}"
+    )
+    source = make_source("fc11-text")
+
+    import_case(source, io.BytesIO(text.encode()))
+
+    assert obj(source, "WS1101").guid == "a1b2c3d4-e5f6-4a1b-8c2d-3e4f5a6b7c8d"
+
+
+def test_fc11_each_re_read_filter_is_the_one_the_case_names(cases_dir):
+    """The case's re_read_by_guid filters, byte for byte, from the stored ids."""
+    expected = yaml.safe_load((cases_dir / "FC-11" / "scenario.yaml").read_text())
+    stored = expected["expect_sync"]["stored_ids"]
+
+    for name, reread in expected["expect_sync"]["re_read_by_guid"].items():
+        assert guid_filter(stored[name]) == reread["filter"], name
+
+
+def test_fc10_foreign_members_written_in_lower_case_without_their_entries():
+    """An export that lists FSP members but not the FSP objects themselves,
+    with the DN in lower case: the SID still comes from the DN."""
+    sid = "S-1-5-21-1004336348-1177238915-682003330-2201"
+    text = (
+        f"dn: CN=FW-Bypass-File01,OU=Firewall,OU=Groups,{CORP}\n"
+        "objectClass: group\ncn: FW-Bypass-File01\n"
+        f"member: cn={sid.lower()},cn=foreignsecurityprincipals,{CORP.lower()}\n"
+        f"member: CN=S-1-5-11,CN=ForeignSecurityPrincipals,{CORP}\n"
+    )
+    source = make_source("fc10-fsp")
+
+    import_case(source, io.BytesIO(text.encode()))
+
+    edges = Membership.objects.filter(group__source=source)
+    assert sorted(edges.values_list("state", "member_sid")) == [
+        ("foreign", "S-1-5-11"),
+        ("foreign", sid),
+    ]
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        "",
+        "version: 1\n# ldapsearch -LLL: no such object\n",
+        "partner",
+    ],
+    ids=["empty file", "comments only", "another domain's export"],
+)
+def test_fc14_an_export_that_reads_as_an_empty_directory_changes_nothing(
+    cases_dir, replacement
+):
+    """Failure read as data, offline: an empty or wrong file is not "everything
+    was deleted"."""
+    source = make_source("fc14-file")
+    good = import_case(source, cases_dir / "FC-14" / "directory.ldif")
+    source.refresh_from_db()
+    last_success = source.last_success_at
+    if replacement == "partner":
+        replacement = (cases_dir / "FC-10" / "partner.ldif").read_text()
+
+    run = ldif_import(source=source, path_or_file=io.BytesIO(replacement.encode()))
+
+    assert run.status == SyncRun.Status.FAILED
+    assert (
+        DirectoryObject.objects.filter(source=source, deleted_at__isnull=True).count()
+        == 5
+    )
+    assert (
+        Membership.objects.filter(group__source=source).count() == good.counts["edges"]
+    )
+    source.refresh_from_db()
+    assert source.last_success_at == last_success
+
+
+def test_fc13_a_dns_name_in_upper_case_with_a_trailing_dot_is_no_other_host():
+    text = (
+        f"dn: CN=WS1304,OU=Workstations,{CORP}\n"
+        "objectClass: computer\ncn: WS1304\nsAMAccountName: WS1304$\n"
+        "userAccountControl: 4096\ndNSHostName: WS1304.CORP.EXAMPLE.TEST.\n"
+    )
+    source = make_source("fc13-dns")
+
+    run = import_case(source, io.BytesIO(text.encode()))
+
+    ws1304 = obj(source, "WS1304")
+    assert ws1304.dns_host_name == "ws1304.corp.example.test"
+    assert not any("dNSHostName" in warning for warning in ws1304.warnings)
+    assert not any("dNSHostName" in warning for warning in run.warnings)
