@@ -144,7 +144,10 @@ def search_principals(text, kinds):
 
     Matching is a plain, escaped database lookup (substring of the account
     name, sAMAccountName or display name, or the exact SID); the text never
-    reaches an LDAP filter.
+    reaches an LDAP filter. Groups outside their source's group base are not
+    offered: the sync reads them only because a chain of nested groups runs
+    through them, and the group base is how an admin says which groups
+    policies may name.
     """
     text = (text or "").strip()
     if len(text) < SEARCH_MIN_LENGTH or "\x00" in text:
@@ -153,6 +156,7 @@ def search_principals(text, kinds):
     matches = (
         DirectoryObject.objects.filter(kind__in=kinds, deleted_at__isnull=True)
         .exclude(sid="")
+        .exclude(kind=DirectoryObject.Kind.GROUP, in_scope=False)
         .filter(
             Q(name__icontains=text)
             | Q(sam_account_name__icontains=text)

@@ -4,11 +4,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from directory.models import DirectorySource, SyncRun
+from directory.models import DirectoryObject, DirectorySource, SyncRun
 from directory.services import ldif_import
 from policies.evaluator import QueryError, build_query, evaluate, load_snapshot
 from policies.models import BypassEntry, BypassRule, Era, FirewallRule, Policy
 from policies.scopes import scopes_equivalent
+from policies.selectors import search_principals
 from tests.policies.cases.runner import (
     CASES_DIR,
     build_policy,
@@ -107,6 +108,21 @@ def test_fc04_explains_the_three_level_chain():
     assert chains == [
         "KIOSK-0407 → Oslo-Kiosks → Site-Oslo-Workstations → FW-Bypass-App01"
     ]
+
+
+def test_fc04_the_policy_editor_offers_only_groups_inside_the_group_base():
+    """The group base limits which groups are offered, not which count."""
+    build_case("FC-04")
+    for number, obj in enumerate(DirectoryObject.objects.filter(sid="")):
+        obj.sid = f"S-1-5-21-3623811015-3361044348-30300820-{95000 + number}"
+        obj.save(update_fields=["sid"])
+
+    def offered(text, kind):
+        return [match.name for match in search_principals(text, [kind])]
+
+    assert offered("Oslo", "group") == []
+    assert offered("FW-Bypass", "group") == ["FW-Bypass-App01"]
+    assert offered("KIOSK", "computer") == ["KIOSK-0407"]
 
 
 def test_fc03_marks_the_primary_group_link():
