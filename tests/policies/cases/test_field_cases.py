@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from directory.models import DirectoryObject, DirectorySource, SyncRun
@@ -235,6 +236,28 @@ def test_fc14_after_failing_runs_the_verdict_comes_from_the_last_good_data(tmp_p
     evaluation = evaluate(snapshot, build_query(snapshot, **query.inputs))
     assert evaluation.facts.membership_synced_at["corp"] == good_at.isoformat()
     assert evaluation.facts.data_age_hours["corp"] is not None
+
+
+def test_fc14_the_dashboard_shows_the_failed_run_beside_the_last_good_data(
+    tmp_path, client, viewer
+):
+    """The alert: the failed run is what the sync-health panel shows first,
+    while the data age still counts from the last good sync."""
+    build_case("FC-14")
+    source = DirectorySource.objects.get(name="corp")
+    first_page = (CASES_DIR / "FC-14" / "directory.ldif").read_text().split("\n\n")
+    truncated = tmp_path / "first-page.ldif"
+    truncated.write_text("\n\n".join(first_page[:2]) + "\n")
+    refused = ldif_import(source=source, path_or_file=truncated)
+    client.force_login(viewer)
+
+    body = client.get(reverse("dashboard:sync_health")).content.decode()
+
+    row = body[body.index('data-source="corp"') :]
+    row = row[: row.index("</tr>")]
+    assert f'data-run="{refused.pk}"' in row
+    assert 'data-status="failed"' in row
+    assert 'data-freshness="fresh"' in row
 
 
 @pytest.mark.parametrize("text", read_scenario("FC-19")["must_reject_on_save"])
