@@ -22,6 +22,9 @@ from directory.models import (
 from directory.services import sync_run_execute
 from tests.directory import samba
 from tests.directory.conftest import make_proxy
+from tests.policies.cases.runner import build_policy
+from tests.policies.cases.test_field_case_variants import check
+from tests.policies.cases.variants import bypass_server, query
 
 pytestmark = [pytest.mark.samba, pytest.mark.django_db]
 
@@ -237,6 +240,15 @@ def test_fc01_group_read_in_ranges_of_three(
     ]
     assert proxy.ranged_answers >= 3
     assert proxy.capped_pages > 0
+    # The case's queries: the last chunk's and a middle chunk's machine pass.
+    build_policy("FC-01", {"policy": {"servers": [bypass_server("APP01", [group])]}})
+    check(
+        "FC-01",
+        [
+            query("q1", f"W7-{tag(samba_ou)}", "allow"),
+            query("q2", f"W4-{tag(samba_ou)}", "allow"),
+        ],
+    )
 
 
 class _TwoRangeKeys:
