@@ -49,11 +49,19 @@ def test_port_specs_read_to_canonical_text(text, canonical):
         ("-5", "'-5' in '-5' is not a port range"),
         ("1e3", "'1e3'"),
         ("+80", "'+80'"),
+        ("٤٤٥", "'٤٤٥' in '٤٤٥' is not a port number"),
+        ("9" * 5000, "is outside 1-65535"),
+        ("80-" + "9" * 5000, "is outside 1-65535"),
     ],
 )
 def test_bad_port_specs_are_refused_naming_the_token(text, message):
     with pytest.raises(PortSpecError, match=re.escape(message)):
         parse_ports(text)
+
+
+def test_leading_zeros_do_not_count_against_the_length_of_a_port():
+    assert canonical_ports("0" * 5000 + "445") == "445"
+    assert parse_service("icmp/" + "0" * 5000 + "8") == Service.icmp(8)
 
 
 def test_blank_means_every_port_only_when_asked():
@@ -134,6 +142,8 @@ def test_service_strings_parse(text, expected):
         ("icmp/pong", "'pong' in 'icmp/pong' is not an ICMP type"),
         ("program:", "names no program path"),
         ("tcp/445/udp", "is not a service"),
+        ("tcp/" + "9" * 5000, "is outside 1-65535"),
+        ("icmp/" + "9" * 5000, "is not an ICMP type"),
     ],
 )
 def test_malformed_service_strings_are_refused(text, message):
