@@ -29,6 +29,7 @@ answers True, False or None (unknown), with the reason.
 """
 
 import ipaddress
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -67,6 +68,15 @@ _ADVANCED_KEYWORDS = {
 
 class ScopeError(ValueError):
     """A scope string that cannot be saved; the message names the bad token."""
+
+
+# The most entries a scope may list. Parsing is linear, but a scope is read
+# again for every what-if evaluation and export, and a pasted file of a
+# million addresses would hold a web worker for a minute.
+MAX_SCOPE_ENTRIES = 10_000
+
+# ASCII digits only: str.isdigit() would also take digits of other scripts.
+_PREFIX_RE = re.compile(r"[0-9]+")
 
 
 def _is_xp(era):
@@ -110,8 +120,10 @@ def _parse_subnet(token, text, era):
     address_text, _, prefix_text = token.partition("/")
     address = _parse_address(address_text, text, era)
     limit = 32 if address.version == 4 else 128
-    if prefix_text.isdigit():
-        prefix = int(prefix_text)
+    if _PREFIX_RE.fullmatch(prefix_text):
+        # Measured as text first: int() refuses thousands of digits.
+        significant = prefix_text.lstrip("0") or "0"
+        prefix = int(significant) if len(significant) <= 3 else limit + 1
         if prefix > limit:
             raise ScopeError(
                 f"Prefix /{prefix_text} in '{text}' is longer than {limit} bits."
@@ -367,6 +379,11 @@ def parse_scope(text, era=Era.ADVANCED):
     text = (text or "").strip()
     if not text:
         raise ScopeError("The scope is empty; write * for any address.")
+    if text.count(",") >= MAX_SCOPE_ENTRIES:
+        raise ScopeError(
+            f"The scope lists more than {MAX_SCOPE_ENTRIES:,} entries; write "
+            "neighbouring addresses as subnets or ranges, or split the rule."
+        )
     tokens = [raw.strip() for raw in text.split(",")]
     if ANY_ADDRESS in tokens or (not _is_xp(era) and "any" in map(str.lower, tokens)):
         if len(tokens) > 1:
@@ -377,7 +394,7 @@ def parse_scope(text, era=Era.ADVANCED):
 
     local_subnet = set()
     keywords = set()
-    addresses = IPSet()
+    entries = []
     for token in tokens:
         if not token:
             raise ScopeError(f"Empty entry between commas in '{text}'.")
@@ -392,16 +409,18 @@ def parse_scope(text, era=Era.ADVANCED):
         elif keyword:
             keywords.add(keyword)
         elif "/" in token:
-            addresses.add(_parse_subnet(token, text, era))
+            entries.append(_parse_subnet(token, text, era))
         elif "-" in token:
-            addresses.add(_parse_range(token, text, era))
+            entries.append(_parse_range(token, text, era))
         else:
-            addresses.add(IPAddress(str(_parse_address(token, text, era))))
+            entries.append(IPAddress(str(_parse_address(token, text, era))))
+    # One merge of every entry: adding them one by one re-merges the set each
+    # time, which takes seconds for a few thousand entries.
     return Scope(
         era=era,
         local_subnet=frozenset(local_subnet),
         keywords=frozenset(keywords),
-        addresses=addresses,
+        addresses=IPSet(entries),
     )
 
 

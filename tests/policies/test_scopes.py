@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+import time
 
 import pytest
 from hypothesis import given
@@ -76,6 +77,24 @@ def test_fc19_strings_are_refused_on_save(era, text):
     assert str(raised.value)
 
 
+def test_a_scope_of_ten_thousand_entries_reads_quickly():
+    listed = [str(ipaddress.IPv4Address("10.0.0.0") + 2 * n) for n in range(10_000)]
+
+    started = time.perf_counter()
+    scope = parse_scope(",".join(listed), Era.ADVANCED)
+
+    assert time.perf_counter() - started < 2
+    assert scope.match("10.0.78.30").result is True
+    assert scope.match("10.0.78.31").result is False
+
+
+def test_a_scope_of_more_entries_is_refused_before_it_is_read():
+    pasted = ",".join(["10.0.0.1"] * 1_000_000)
+
+    with pytest.raises(ScopeError, match="more than 10,000 entries"):
+        parse_scope(pasted, Era.ADVANCED)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -101,6 +120,9 @@ def test_fc19_strings_are_refused_on_save(era, text):
         ("10.0.0.0/abc", "needs a prefix length"),
         ("2001:db8::/129", "longer than 128 bits"),
         ("fe80::1%3", "is not an IP address"),
+        ("10.0.0.0/" + "9" * 5000, "is longer than 32 bits"),
+        ("2001:db8::/" + "9" * 5000, "is longer than 128 bits"),
+        ("10.0.0.0/٨", "needs a prefix length"),
     ],
 )
 def test_bad_scopes_are_refused_naming_the_token(text, message):
