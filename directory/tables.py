@@ -67,6 +67,9 @@ class ObjectTableBase(tables.Table):
 
     class Meta:
         model = DirectoryObject
+        # No generated columns here: a subclass's ``fields`` only adds columns,
+        # so every model field generated on the base would reach every list.
+        fields = ()
         attrs = {"class": "table table-sm table-hover align-middle"}
         empty_text = "No objects match."
         per_page = 50

@@ -434,3 +434,64 @@ def test_overview_runs_a_bounded_number_of_queries(
         response = viewer_client.get(reverse("directory:index"))
 
     assert response.context["totals"][DirectoryObject.Kind.COMPUTER]["live"] == count
+
+
+@pytest.mark.parametrize(
+    ("url_name", "factory", "columns"),
+    [
+        (
+            "directory:computer_list",
+            ComputerFactory,
+            [
+                "name",
+                "dns_host_name",
+                "operating_system",
+                "enabled",
+                "source",
+                "dn",
+                "when_changed",
+                "deleted_at",
+            ],
+        ),
+        (
+            "directory:user_list",
+            UserFactory,
+            [
+                "name",
+                "display_name",
+                "user_principal_name",
+                "enabled",
+                "source",
+                "dn",
+                "when_changed",
+                "deleted_at",
+            ],
+        ),
+        (
+            "directory:group_list",
+            GroupFactory,
+            [
+                "name",
+                "group_scope",
+                "is_security",
+                "members_complete",
+                "source",
+                "dn",
+                "when_changed",
+                "deleted_at",
+            ],
+        ),
+    ],
+)
+def test_lists_show_their_own_columns_not_every_stored_attribute(
+    viewer_client, url_name, factory, columns
+):
+    # SIDs, GUIDs and raw attributes belong on the object's page; a list that
+    # shows them all is wider than any screen.
+    factory()
+
+    response = viewer_client.get(reverse(url_name))
+
+    table = response.context["table"]
+    assert [column.name for column in table.columns] == columns
+    assert ">Sid<" not in body_of(response)
