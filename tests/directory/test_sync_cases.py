@@ -515,3 +515,24 @@ def test_fc13_a_dns_name_in_upper_case_with_a_trailing_dot_is_no_other_host():
     assert ws1304.dns_host_name == "ws1304.corp.example.test"
     assert not any("dNSHostName" in warning for warning in ws1304.warnings)
     assert not any("dNSHostName" in warning for warning in run.warnings)
+
+
+def test_fc08_a_move_that_changes_the_sid_keeps_the_record_by_guid(cases_dir):
+    """objectSid changes when an account moves between domains; objectGUID
+    does not. The record (and its history) follows the GUID."""
+    source = make_source("fc08-sid")
+    import_case(source, cases_dir / "FC-08" / "sync-1.ldif")
+    old = obj(source, "WS0801")
+    moved = (cases_dir / "FC-08" / "sync-1.ldif").read_text()
+    moved = moved.replace(
+        "objectSid:: AQUAAAAAAAUVAAAAx/f+13x3VciUWs4BCQcAAA==",
+        "objectSid:: AQUAAAAAAAUVAAAAx/f+13x3VciUWs4BEScAAA==",
+    )
+
+    run = import_case(source, io.BytesIO(moved.encode()))
+
+    record = DirectoryObject.objects.get(source=source, kind="computer")
+    assert record.pk == old.pk
+    assert record.sid == "S-1-5-21-3623811015-3361044348-30300820-10001"
+    assert run.counts["objects_added"] == 0
+    assert Membership.objects.get(member=record).state == "resolved"

@@ -648,3 +648,70 @@ def test_fc21_a_machine_entry_that_only_denies_does_not_authorize_a_computer():
 
     assert "computer" in " ".join(raised.value.messages)
     assert rule.entries.get(role=BypassEntry.Role.MACHINE).deny is False
+
+
+def test_fc21_on_an_xp_era_server_the_bypass_covers_every_port_for_machines_only():
+    """XP SP2 / 2003: the bypass list admits IPsec-authenticated traffic of the
+    listed machines on every port; there is no user condition to satisfy, and
+    saving one is refused."""
+    server = bypass_server(
+        "APP01",
+        [BYPASS],
+        era="xp",
+        exceptions=[
+            {
+                "name": "HTTPS",
+                "protocol": "tcp",
+                "local_ports": "443",
+                "remote_scope": "*",
+            }
+        ],
+    )
+    build_variant("FC-21", [directory("corp", "directory.ldif")], [server])
+
+    check(
+        "FC-21",
+        [
+            query("listed", "WS2101", "allow", port="tcp/3389"),
+            query("listed, other port", "WS2101", "allow", port="udp/161"),
+            query("no IPsec", "WS2101", "deny", port="tcp/3389", ipsec=False),
+            query("not listed", "WS2102", "deny", port="tcp/3389"),
+            query("exception", "WS2102", "allow", port="tcp/443", ipsec=False),
+        ],
+    )
+    rule = BypassRule.objects.get(policy__name="FC-21 APP01")
+    helpdesk = BypassEntry(sid=f"{CORP_SID}-1200", role=BypassEntry.Role.USER)
+    with pytest.raises(ValidationError):
+        rule.check_entries([*rule.entries.all(), helpdesk])
+
+
+def test_fc13_a_name_two_sources_hold_is_refused_until_qualified(tmp_path):
+    """The same NetBIOS name in the corp and a partner domain: the plain name
+    is ambiguous (an error naming both), the DNS name picks one."""
+    partner = write_ldif(
+        tmp_path / "partner.ldif",
+        computer(
+            f"CN=WS1301,OU=Workstations,{PARTNER}",
+            "WS1301",
+            sid=f"{PARTNER_SID}-1301",
+            dns_domain="partner.example.test",
+        ),
+    )
+    scenario = read_scenario("FC-13")
+    build_variant(
+        "FC-13",
+        [
+            directory("corp", "directory.ldif"),
+            directory("partner", partner, base_dn=PARTNER, domain_sid=PARTNER_SID),
+        ],
+        scenario["policy"]["servers"],
+    )
+
+    check(
+        "FC-13",
+        [
+            query("plain", "WS1301", "error"),
+            query("corp", "ws1301.corp.example.test", "allow"),
+            query("partner", "ws1301.partner.example.test", "deny"),
+        ],
+    )
