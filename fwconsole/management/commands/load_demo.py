@@ -11,6 +11,7 @@ from directory import services as directory_services
 from directory.models import DirectoryObject, DirectorySource, SyncRun
 from fwconsole.accounts import services as account_services
 from fwconsole.roles import Role
+from policies.dashboard import services as dashboard_services
 from policies.models import Server
 
 DEMO_FOLDER = Path(__file__).resolve().parent.parent.parent / "demo"
@@ -45,8 +46,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, password, force, **options):
         self.refuse_a_console_in_use(force)
-        source = self.import_directory()
+        source, run = self.import_directory()
         self.import_policies()
+        # The import ran before the policies named any group, so it sampled no
+        # group sizes: sample them now, or every dashboard sparkline starts as
+        # a single dot. A second load's import has sampled already (kept).
+        dashboard_services.record_group_sizes(run)
         self.make_sign_ins(password)
         present = DirectoryObject.objects.filter(source=source, deleted_at=None)
         counts = {
@@ -98,7 +103,7 @@ class Command(BaseCommand):
         if run.status != SyncRun.Status.SUCCEEDED:
             raise CommandError(f"The demo directory did not import: {run.error}")
         source.refresh_from_db()
-        return source
+        return source, run
 
     def import_policies(self):
         # The command lists every object it changes; only its problems matter.
