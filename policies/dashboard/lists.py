@@ -85,8 +85,7 @@ def exposure_listing(data):
                     FirewallState(exposure.state).label if exposure.state else "",
                     Link(exposure.bypass_count, links["bypass"]),
                     ", ".join(
-                        f"{item.label} ({len(item.machine_ids)})"
-                        for item in exposure.listed
+                        f"{item.label} ({count})" for item, count in exposure.through
                     ),
                     *(
                         Link(

@@ -244,6 +244,20 @@ def test_exposure_list_has_every_server(viewer_client, scenario):
     ]
 
 
+def test_exposure_list_counts_through_each_entry_what_the_bypass_admits(
+    viewer_client, scenario
+):
+    # As on the dashboard: an entry counts the machines the bypass admits
+    # through it, not every machine it holds. SRV-D admits neither of G-XP's
+    # machines; SRV-F's pre-shared key authenticates no listed machine.
+    rows = _rows(viewer_client, reverse("dashboard:exposure_list"))
+
+    through = {row[0]: row[5] for row in rows}
+    assert through["SRV-A"] == "G-Admins (3)"
+    assert through["SRV-D"] == "'+Big-Group (3), G-XP (0)"
+    assert through["SRV-F"] == "G-Admins (0)"
+
+
 def test_group_members_list_every_account_at_any_depth(viewer_client, scenario):
     url = reverse("dashboard:group_members", args=[scenario.pk("G-Admins")])
 
