@@ -161,8 +161,12 @@ class WhatCanReachView(RoleRequiredMixin, View):
             else:
                 if request.GET.get("format") == "csv":
                     return _what_csv(form.cleaned_data, reachable)
+                # Each row links to the single query with the same inputs.
+                drill = {k: v for k, v in form.cleaned_data.items() if v}
                 context.update(
-                    reachable=reachable, query_string=request.GET.urlencode()
+                    reachable=reachable,
+                    query_string=request.GET.urlencode(),
+                    drill_query=urlencode(drill),
                 )
         return render(request, "whatif/what_can_reach.html", context)
 

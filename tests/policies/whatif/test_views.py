@@ -134,6 +134,25 @@ def test_what_can_reach_page_and_csv(rdp, viewer_client):
     assert ["APP01", "TCP 443", "allowed", "Allow rules: HTTPS", ""] in rows
 
 
+def test_what_can_reach_says_why_a_row_is_indeterminate(rdp, viewer_client):
+    # The reason must be on the page, not only in a tooltip, and the row must
+    # open the single query that shows the whole ladder.
+    policy = FirewallRule.objects.get(name="HTTPS").policy
+    rdp.port(policy, "SSH from admins", "22", scope="10.99.0.0/24")
+    rdp.computer("NOADDR01")
+
+    response = viewer_client.get("/what-if/what-can-reach/?client=NOADDR01")
+
+    body = response.content.decode()
+    row = body[body.index('<tr data-verdict="indeterminate"') :]
+    row = row[: row.index("</tr>")]
+    assert "TCP 22" in row
+    assert "needs the client&#x27;s address, which is unknown</td>" in row
+    assert (
+        'href="/what-if/?client=NOADDR01&amp;server=APP01&amp;service=tcp%2F22"' in row
+    )
+
+
 def test_reverse_query_pages_report_bad_input(rdp, viewer_client):
     body = viewer_client.get(
         "/what-if/who-can-reach/?server=NOPE&service=tcp%2F1"
