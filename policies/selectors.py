@@ -331,11 +331,13 @@ def ipsec_policy_history(policy):
 def overview():
     """Counts and short lists for the policies index page."""
     policy_content_types = ContentType.objects.filter(app_label="policies")
+    era_counts = dict(Server.objects.values_list("era").annotate(count=Count("pk")))
     return {
         "server_count": Server.objects.count(),
-        "servers_by_era": dict(
-            Server.objects.values_list("era").annotate(count=Count("pk"))
-        ),
+        # Named as the server pages name them, oldest era first.
+        "servers_by_era": {
+            era.label: era_counts[era] for era in Era if era in era_counts
+        },
         "policies": list(policy_list()[:10]),
         "policy_count": shared_policies().count(),
         "rule_count": FirewallRule.objects.count(),

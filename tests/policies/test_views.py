@@ -297,6 +297,18 @@ def objects():
     }
 
 
+def test_overview_counts_servers_by_era_in_words(viewer_client):
+    ServerFactory(name="OLD1", era=Era.XP)
+    ServerFactory(name="OLD2", era=Era.XP)
+    ServerFactory(name="NEW1", era=Era.ADVANCED)
+
+    body = viewer_client.get(reverse("policies:index")).content.decode()
+
+    assert f"Servers: 2 {Era.XP.label}, 1 {Era.ADVANCED.label}." in body, (
+        "the era codes (xp, advanced) mean nothing to a reader"
+    )
+
+
 @pytest.mark.parametrize(("name", "target"), EDIT_URLS)
 def test_viewer_gets_403_on_every_edit_url(viewer_client, objects, name, target):
     args = [objects[target].pk] if target else []
