@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from directory.models import DirectoryObject
 from policies import selectors, services
+from policies.ascode import yamlio
 from policies.models import (
     AccessRequirement,
     AuthorizationEntry,
@@ -690,6 +691,8 @@ class PolicyImportForm(BootstrapMixin, forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if upload.size > yamlio.MAX_FILE_BYTES:
+            raise ValidationError(yamlio.too_large_message(upload.size, "bytes"))
         try:
             return upload.read().decode("utf-8")
         except UnicodeDecodeError:

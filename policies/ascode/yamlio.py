@@ -1,6 +1,19 @@
 """YAML reading with line numbers, and writing in a stable, readable layout."""
 
 import yaml
+from yaml.events import AliasEvent
+
+# The largest policy file read. The pure-Python reader, which keeps every
+# line number, takes several seconds a megabyte; an export of about a
+# thousand servers fits well within this.
+MAX_FILE_CHARS = 2 * 1024 * 1024
+# A file of more bytes than this cannot hold fewer characters (UTF-8 takes at
+# most four bytes a character), so it is refused before it is read.
+MAX_FILE_BYTES = 4 * MAX_FILE_CHARS
+
+# Nesting deeper than any policy file needs; the composer recurses once a
+# level and would run out of stack on "[[[[...".
+MAX_DEPTH = 50
 
 
 class LineDict(dict):
@@ -48,6 +61,33 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.problems = []
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        # An alias repeats a node without repeating its text: nine aliases of
+        # nine aliases of ... ("billion laughs") make a few lines stand for
+        # billions of values. Policy files never need them.
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"*{event.anchor} is an alias; policy files take no anchors or "
+                "aliases (write the value out in full)",
+                event.start_mark,
+            )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"values nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader, node):
@@ -84,7 +124,17 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 def load(text):
     """Read YAML text; return (data, problems). A syntax error is one problem."""
-    loader = _Loader(text)
+    if len(text) > MAX_FILE_CHARS:
+        return None, [YamlProblem(1, too_large_message(len(text)))]
+    if not text.strip():
+        return None, [YamlProblem(1, "The file is empty.")]
+    try:
+        # The reader checks every character as it is made, before parsing.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:
+        return None, [
+            YamlProblem(_line_at(text, error.position), _reader_problem(error))
+        ]
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
@@ -96,6 +146,25 @@ def load(text):
     finally:
         loader.dispose()
     return data, loader.problems
+
+
+def too_large_message(size, unit="characters"):
+    return (
+        f"The file holds {size:,} {unit}; a policy file is at most "
+        f"{MAX_FILE_CHARS:,} characters."
+    )
+
+
+def _line_at(text, position):
+    return text.count("\n", 0, position) + 1
+
+
+def _reader_problem(error):
+    """The message of a character YAML refuses (a control character)."""
+    return (
+        f"the character U+{error.character:04X} is not allowed in YAML; remove it "
+        'or write it as an escape in a double-quoted string ("\\x1b").'
+    )
 
 
 class Flow(dict):

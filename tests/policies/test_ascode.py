@@ -365,3 +365,77 @@ def test_command_import_with_errors_lists_them_and_fails(tmp_path, capsys):
 
     errors = capsys.readouterr().err
     assert f"{target}:5:" in errors and f"{target}:11:" in errors
+
+
+BILLION_LAUGHS = """\
+format: fwconsole-policy/1
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+servers:
+  - name: *i
+"""
+
+
+def test_a_yaml_bomb_is_refused_at_its_first_alias_without_being_expanded():
+    # Each problem message quotes the bad value: expanded, the name alone
+    # would be a text of a billion "lol"s.
+    report = import_text(BILLION_LAUGHS, apply=False)
+
+    assert [(p.line, p.message.split(";")[0]) for p in report.problems] == [
+        (3, "YAML syntax: *a is an alias")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("format: fwconsole-policy/1\nservers:\n  - name: A\x1b[31m\n", 3, "U+001B"),
+        ("format: fwconsole-policy/1\nservers: \x00\n", 2, "U+0000"),
+        ("[" * 5000 + "]" * 5000, 1, "nested more than 50 levels"),
+        ("", 1, "The file is empty"),
+        ("  \n\n", 1, "The file is empty"),
+        ("servers:\n" + "  - name: S\n" * 200_000, 1, "a policy file is at most"),
+    ],
+)
+def test_files_yaml_cannot_read_are_one_problem_with_its_line(text, line, message):
+    services.create_server(name="KEEP01")
+    before = export_text()
+
+    report = import_text(text)
+
+    assert [problem.line for problem in report.problems] == [line]
+    assert message in report.problems[0].message
+    assert not report.applied and export_text() == before
+
+
+def test_command_refuses_a_huge_file_before_reading_it(tmp_path):
+    target = tmp_path / "huge.yaml"
+    with target.open("w") as huge:
+        huge.truncate(9 * 1024 * 1024)
+
+    with pytest.raises(CommandError, match=r"huge.yaml:1: The file holds 9,437,184"):
+        call_command("policy", "import", str(target))
+
+
+def test_upload_page_refuses_a_huge_file_and_a_control_character(editor_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    huge = SimpleUploadedFile("p.yaml", b" " * (9 * 1024 * 1024), "application/yaml")
+    response = editor_client.post(reverse("policies:policy_import"), {"file": huge})
+
+    assert response.status_code == 200
+    assert "a policy file is at most" in response.context["form"].errors["file"][0]
+
+    escape = SimpleUploadedFile("p.yaml", b"servers:\n- name: \x1b[31m\n", "text/yaml")
+    response = editor_client.post(reverse("policies:policy_import"), {"file": escape})
+
+    assert response.status_code == 200
+    assert "U+001B" in response.context["report"].problems[0].message

@@ -7,7 +7,7 @@ from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from policies.ascode import export_text, import_text
+from policies.ascode import export_text, import_text, yamlio
 
 
 class Command(BaseCommand):
@@ -47,6 +47,10 @@ class Command(BaseCommand):
 
     def load(self, source, dry_run, username):
         try:
+            size = 0 if source == "-" else Path(source).stat().st_size
+            if size > yamlio.MAX_FILE_BYTES:
+                message = yamlio.too_large_message(size, "bytes")
+                raise CommandError(f"{source}:1: {message}")
             text = (
                 self.stdin_text() if source == "-" else Path(source).read_text("utf-8")
             )
@@ -73,4 +77,5 @@ class Command(BaseCommand):
         self.stderr.write(f"{len(report.changes)} object(s) {verb}.")
 
     def stdin_text(self):
-        return sys.stdin.read()
+        # One character more than a policy file may hold: enough to refuse it.
+        return sys.stdin.read(yamlio.MAX_FILE_CHARS + 1)
