@@ -6,7 +6,9 @@ edges into answers to "is this account in that group, and through which
 chain?" and "who is in that group, at any depth?", the way a Kerberos token
 would count them: nested groups at any depth, primary groups included, cycles
 allowed in the data and never followed twice, and foreign security principals
-matched by SID to accounts of other synced sources.
+matched by SID to accounts of other synced sources. A distribution group is
+in no token: its own members are listed, but a chain never passes through it
+(the DC's tokenGroups leave out a security group reached only that way).
 
 Object ids are DirectoryObject primary keys throughout. A chain is the path
 from an account up to a group: ``Chain(start, (Link(g1, via), Link(g2, via)))``
@@ -79,13 +81,15 @@ class MembershipGraph:
         incomplete_group_ids=(),
         unresolved_by_group=None,
         foreign_by_group=None,
+        distribution_group_ids=(),
     ):
         """Build the graph from (member_id, group_id, via) triples.
 
         ``group_ids`` names every group, including empty ones;
         ``unresolved_by_group`` maps a group id to DNs its ``member`` lists
         that match no object; ``foreign_by_group`` to SIDs of foreign security
-        principals that match no account of any synced source.
+        principals that match no account of any synced source;
+        ``distribution_group_ids`` the groups that are not security groups.
         """
         self._parents = {}
         self._children = {}
@@ -95,6 +99,7 @@ class MembershipGraph:
         self.incomplete_group_ids = frozenset(incomplete_group_ids)
         self.unresolved_by_group = dict(unresolved_by_group or {})
         self.foreign_by_group = dict(foreign_by_group or {})
+        self.distribution_group_ids = frozenset(distribution_group_ids)
         self.group_ids = frozenset(
             {*group_ids, *self._children, *self.incomplete_group_ids}
             | self.unresolved_by_group.keys()
@@ -139,13 +144,16 @@ class MembershipGraph:
 
         groups = DirectoryObject.objects.filter(
             kind=DirectoryObject.Kind.GROUP, deleted_at__isnull=True
-        ).values_list("pk", "members_complete")
+        ).values_list("pk", "members_complete", "is_security")
         group_ids = []
         incomplete = []
-        for group_id, members_complete in groups:
+        distribution = []
+        for group_id, members_complete, is_security in groups:
             group_ids.append(group_id)
             if not members_complete:
                 incomplete.append(group_id)
+            if not is_security:
+                distribution.append(group_id)
 
         graph = cls(
             edges,
@@ -153,6 +161,7 @@ class MembershipGraph:
             incomplete_group_ids=incomplete,
             unresolved_by_group=unresolved_by_group,
             foreign_by_group=foreign_by_group,
+            distribution_group_ids=distribution,
         )
         logger.debug(
             "Loaded membership graph: %d edges, %d incomplete groups",
@@ -183,7 +192,8 @@ class MembershipGraph:
                     continue
                 longer = chain.extend(link)
                 found[group_id] = longer
-                queue.append(longer)
+                if group_id not in self.distribution_group_ids:
+                    queue.append(longer)
         return found
 
     def chain_to(self, object_id, group_id, **overrides):
@@ -196,7 +206,8 @@ class MembershipGraph:
         """Return {member_id: Chain from that member up to the group}.
 
         Direct members only when ``transitive`` is False. Nested groups appear
-        as members themselves, like the in-chain matching rule reports them.
+        as members themselves, like the in-chain matching rule reports them;
+        the members of a nested distribution group do not.
         """
         found = {}
         queue = deque([(group_id, ())])
@@ -211,6 +222,7 @@ class MembershipGraph:
                     transitive
                     and member_id in self._children
                     and member_id not in seen_groups
+                    and member_id not in self.distribution_group_ids
                 ):
                     seen_groups.add(member_id)
                     queue.append((member_id, links))
@@ -228,12 +240,15 @@ class MembershipGraph:
         return found
 
     def nested_group_ids(self, group_id):
-        """Return the group and every group nested in it, at any depth."""
+        """Return the group and every group nested in it, at any depth, not
+        counting what lies below a nested distribution group."""
         groups = {group_id}
         queue = deque([group_id])
         while queue:
             current = queue.popleft()
             for member_id, _ in self._children.get(current, ()):
+                if member_id in self.distribution_group_ids:
+                    continue
                 if member_id not in groups and member_id in self.group_ids:
                     groups.add(member_id)
                     queue.append(member_id)

@@ -64,8 +64,13 @@ class Subject:
         self._groups = None
 
     def chain_to(self, group_id):
-        """Return the Chain from the account to the group, or None."""
+        """Return the Chain from the account to the group, or None.
+
+        A distribution group is in no token, so nothing is ever in it here.
+        """
         if self.account is None or group_id in self.removed:
+            return None
+        if group_id in self.snapshot.graph.distribution_group_ids:
             return None
         if self._groups is None:
             self._groups = self.snapshot.graph.groups_of(
@@ -98,8 +103,9 @@ class Subject:
                 f"the listed SID {entry.sid} ({entry.name or 'no name'}) resolves to "
                 "no account in any directory source"
             )
+        distribution = self.snapshot.graph.distribution_group_ids
         for target in targets:
-            if target.is_group and target.pk not in self.removed:
+            if target.is_group and target.pk not in self.removed | distribution:
                 unknowns += self._uncertainties(target)
         match = EntryMatch(None if unknowns else False, entry, None, tuple(unknowns))
         return self._with_staleness(match, *targets)

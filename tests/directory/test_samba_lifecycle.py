@@ -251,6 +251,43 @@ def test_fc01_group_read_in_ranges_of_three(
     )
 
 
+def test_fc04_a_distribution_group_in_a_chain_is_not_in_the_token(
+    samba_env, samba_conn, samba_ou, samba_source
+):
+    """The DC's tokenGroups leave out a security group reached through a
+    distribution group, and the what-if agrees after a sync."""
+    through_mail, direct = f"CN=DG01,{samba_ou}", f"CN=DG02,{samba_ou}"
+    add_computer(samba_env, through_mail, f"DG01-{tag(samba_ou)}")
+    add_computer(samba_env, direct, f"DG02-{tag(samba_ou)}")
+    mail, listed = f"CN=Mail,{samba_ou}", f"CN=FW-Bypass-App01,{samba_ou}"
+    samba.add_entries(
+        samba_env,
+        [
+            (mail, *samba.group_attrs(f"M-{tag(samba_ou)}", group_type=2)),
+            (listed, *samba.group_attrs(f"FWB-{tag(samba_ou)}")),
+        ],
+        threads=1,
+    )
+    samba.add_members(samba_conn, mail, [through_mail])
+    samba.add_members(samba_conn, listed, [mail, direct])
+
+    tokens = samba.token_group_sids(samba_conn, through_mail)
+    assert samba.object_sid(samba_conn, listed) not in tokens
+    assert samba.object_sid(samba_conn, listed) in samba.token_group_sids(
+        samba_conn, direct
+    )
+    run = run_sync(samba_source(samba_ou))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    build_policy("FC-04", {"policy": {"servers": [bypass_server("APP01", [listed])]}})
+    check(
+        "FC-04",
+        [
+            query("direct", f"DG02-{tag(samba_ou)}", "allow"),
+            query("through mail", f"DG01-{tag(samba_ou)}", "deny"),
+        ],
+    )
+
+
 class _TwoRangeKeys:
     """A connection answering each range read with two range keys, the last
     chunk first: the order that made ldap3's own loop stop early (FC-01)."""

@@ -715,3 +715,34 @@ def test_fc13_a_name_two_sources_hold_is_refused_until_qualified(tmp_path):
             query("partner", "ws1301.partner.example.test", "deny"),
         ],
     )
+
+
+def test_fc04_a_distribution_group_in_the_chain_confers_nothing(tmp_path):
+    """FC-04's open question, checked against the lab DC's tokenGroups (see
+    tests/directory/test_samba_lifecycle.py): a machine in a distribution group
+    nested in the listed security group does not get the security group in its
+    token, so the bypass does not apply."""
+    mail = f"CN=Oslo-Mail,{SITES}"
+    text = case_text("FC-04", "directory.ldif").replace(
+        f"member: CN=Oslo-Kiosks,{SITES}",
+        f"member: CN=Oslo-Kiosks,{SITES}\nmember: {mail}",
+    )
+    ldif = write_ldif(
+        tmp_path / "corp.ldif",
+        text,
+        group(mail, "Oslo-Mail", [f"CN=WS0499,OU=Workstations,{CORP}"], group_type=2),
+    )
+    build_variant(
+        "FC-04",
+        [directory("corp", ldif, sync_scope={"groups": FIREWALL})],
+        [bypass_server("APP01", [BYPASS]), bypass_server("APP02", [mail])],
+    )
+
+    check(
+        "FC-04",
+        [
+            query("security chain", "KIOSK-0407", "allow"),
+            query("through a distribution group", "WS0499", "deny"),
+            query("listing the distribution group", "WS0499", "deny", server="APP02"),
+        ],
+    )
