@@ -19,6 +19,15 @@ def test_viewer_sees_the_dashboard_with_navigation(viewer_client):
         assert f'data-nav="{entry}"' in response.content.decode()
 
 
+def test_every_page_links_to_the_api_documentation(viewer_client):
+    # The README names /api/docs/; a reader of the console finds it by clicking.
+    response = viewer_client.get(reverse("policies:index"))
+
+    assert f'href="{reverse("api_docs")}" data-link="api-docs"' in (
+        response.content.decode()
+    )
+
+
 def test_user_without_a_role_is_refused(client, make_user):
     client.force_login(make_user("nobody"))
 
