@@ -288,6 +288,33 @@ def test_fc04_a_distribution_group_in_a_chain_is_not_in_the_token(
     )
 
 
+def test_fc16_an_ou_named_with_filter_characters_is_synced_as_a_base(
+    samba_env, samba_conn, samba_ou, samba_source
+):
+    """FC-16's other report: an asterisk (and parentheses, a backslash) in an
+    OU name broke a sync tool's queries. Here that OU is the computer base
+    and holds a member of a group outside it."""
+    lab = f"OU=Lab\\5C*(Test),{samba_ou}"
+    samba.add_ou(samba_conn, lab)
+    machine = f"CN=LAB01,{lab}"
+    add_computer(samba_env, machine, f"LAB01-{tag(samba_ou)}")
+    listed = f"CN=FW-Bypass-Lab,{samba_ou}"
+    samba.add_entries(
+        samba_env, [(listed, *samba.group_attrs(f"FWL-{tag(samba_ou)}"))], threads=1
+    )
+    samba.add_members(samba_conn, listed, [machine])
+    source = samba_source(samba_ou, computer_base=lab)
+
+    run = run_sync(source)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.counts["computers"] == 1
+    stored = DirectoryObject.objects.get(source=source, kind="computer")
+    assert (stored.name, stored.in_scope) == ("LAB01", True)
+    edge = Membership.objects.get(member=stored)
+    assert (edge.group.name, edge.state) == ("FW-Bypass-Lab", "resolved")
+
+
 class _TwoRangeKeys:
     """A connection answering each range read with two range keys, the last
     chunk first: the order that made ldap3's own loop stop early (FC-01)."""
