@@ -6,6 +6,7 @@ requests get the partial that changed; everything else gets the page.
 
 import csv
 import logging
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -16,6 +17,7 @@ from directory.models import DirectoryObject
 from fwconsole.roles import Role, RoleRequiredMixin
 from policies.evaluator import QueryError
 from policies.evaluator.lookup import NotFound, find_group, find_machine, find_user
+from policies.evaluator.verdict import Verdict
 from policies.models import BypassEntry, BypassRule, FirewallRule, Policy
 from policies.whatif import selectors
 from policies.whatif.forms import (
@@ -117,6 +119,20 @@ class SearchView(RoleRequiredMixin, View):
         return account.sam_account_name or account.name
 
 
+INDETERMINATE_REASONS_SHOWN = 5
+
+
+def _reasons_of(rows, limit):
+    """The commonest reasons of the indeterminate rows, with how many each."""
+    reasons = Counter(
+        reason
+        for row in rows
+        if row.verdict == Verdict.INDETERMINATE
+        for reason in row.reasons
+    )
+    return reasons.most_common(limit)
+
+
 class WhoCanReachView(RoleRequiredMixin, View):
     """Every machine that can reach a server on a service, grouped by path."""
 
@@ -140,6 +156,9 @@ class WhoCanReachView(RoleRequiredMixin, View):
                     report=report,
                     query_string=request.GET.urlencode(),
                     drill_query=urlencode(drill),
+                    indeterminate_reasons=_reasons_of(
+                        report.rows, INDETERMINATE_REASONS_SHOWN
+                    ),
                 )
         return render(request, "whatif/who_can_reach.html", context)
 

@@ -153,6 +153,24 @@ def test_what_can_reach_says_why_a_row_is_indeterminate(rdp, viewer_client):
     )
 
 
+def test_who_can_reach_says_why_machines_are_indeterminate(rdp, viewer_client):
+    policy = FirewallRule.objects.get(name="HTTPS").policy
+    rdp.port(policy, "SSH from admins", "22", scope="10.99.0.0/24")
+    rdp.computer("NOADDR01")
+    rdp.computer("NOADDR02")
+
+    response = viewer_client.get(
+        "/what-if/who-can-reach/?server=APP01&service=tcp%2F22"
+    )
+
+    body = response.content.decode()
+    section = body[body.index('data-path="Indeterminate"') :]
+    section = section[: section.index("</section>")]
+    assert "NOADDR01" in section
+    reasons = section[section.index("data-indeterminate-reasons") :]
+    assert "needs the client&#x27;s address, which is unknown (2 machines)" in reasons
+
+
 def test_reverse_query_pages_report_bad_input(rdp, viewer_client):
     body = viewer_client.get(
         "/what-if/who-can-reach/?server=NOPE&service=tcp%2F1"
