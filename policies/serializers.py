@@ -96,10 +96,41 @@ class AuthorizationEntrySerializer(PrincipalSerializer):
     deny = serializers.BooleanField(default=False)
 
 
+class IntegerPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A link by id that takes only whole numbers.
+
+    DRF's own passes the value to the database lookup, which reads 1.5 as
+    id 1: a client that sent the wrong number would be linked to another
+    object without a word.
+    """
+
+    def to_internal_value(self, data):
+        # str.isdigit() and int() would also take digits of other scripts.
+        if isinstance(data, float) or (
+            isinstance(data, str) and not (data.isascii() and data.isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class ServiceSerializerMixin:
-    """create/update through a service; map its errors onto fields."""
+    """create/update through a service; map its errors onto fields.
+
+    A key the serializer does not know is refused rather than dropped, so a
+    misspelt field ("prots") is a 400 instead of a 200 that changed nothing.
+    """
 
     renames = {}
+    serializer_related_field = IntegerPrimaryKeyRelatedField
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown field."] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
     def create(self, validated_data):
         return self._write(None, validated_data)
@@ -191,7 +222,7 @@ class ServerSerializer(ServiceSerializerMixin, serializers.ModelSerializer):
 class PolicySerializer(ServiceSerializerMixin, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:policy-detail")
     firewall_state = FirewallStateField(required=False, write_only=True)
-    servers = serializers.PrimaryKeyRelatedField(
+    servers = IntegerPrimaryKeyRelatedField(
         many=True, queryset=Server.objects.all(), required=False
     )
     authorization = AuthorizationEntrySerializer(
@@ -292,7 +323,7 @@ class BypassRuleSerializer(ServiceSerializerMixin, serializers.ModelSerializer):
 
 class IPsecPolicySerializer(ServiceSerializerMixin, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:ipsecpolicy-detail")
-    servers = serializers.PrimaryKeyRelatedField(
+    servers = IntegerPrimaryKeyRelatedField(
         many=True, queryset=Server.objects.all(), required=False
     )
     clients = PrincipalSerializer(many=True, required=False)

@@ -189,3 +189,107 @@ def test_schema_lists_the_policy_endpoints(viewer_client):
     assert response.status_code == 200
     for path in ("/api/servers/", "/api/bypass-rules/", "/api/ipsec-policies/"):
         assert path in text
+
+
+def test_a_scope_prefix_of_thousands_of_digits_is_refused_on_the_scope_field(
+    editor_client,
+):
+    policy = ServerFactory(era=Era.ADVANCED).local_policy
+
+    response = editor_client.post(
+        reverse("api:firewallrule-list"),
+        {
+            "policy": policy.pk,
+            "name": "E1",
+            "protocol": "tcp",
+            "ports": "3389",
+            "scope": "10.0.0.0/" + "9" * 5000,
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "longer than 32 bits" in response.json()["scope"][0]
+    assert not FirewallRule.objects.exists()
+
+
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda pk: pk + 0.5,
+        float,
+        lambda pk: str(pk).translate(ARABIC_INDIC_DIGITS),
+        lambda pk: f" {pk}",
+    ],
+    ids=["fraction", "float", "arabic-indic digits", "leading space"],
+)
+def test_an_id_that_is_not_a_whole_number_links_nothing(editor_client, spell):
+    policy = ServerFactory(era=Era.ADVANCED).local_policy
+    rule = {"name": "E1", "protocol": "tcp", "ports": "3389", "scope": "*"}
+
+    response = editor_client.post(
+        reverse("api:firewallrule-list"),
+        {**rule, "policy": spell(policy.pk)},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "Incorrect type" in response.json()["policy"][0]
+    assert not FirewallRule.objects.exists()
+
+
+def test_a_server_list_with_a_fractional_id_is_refused(editor_client):
+    policy = PolicyFactory(era=Era.ADVANCED)
+    server = ServerFactory(era=Era.ADVANCED)
+
+    response = editor_client.patch(
+        reverse("api:policy-detail", args=[policy.pk]),
+        {"servers": [server.pk + 0.25]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert list(policy.servers.all()) == []
+
+
+def test_a_misspelt_field_is_refused_not_ignored(editor_client):
+    server = ServerFactory(era=Era.ADVANCED, owner="Ops")
+
+    response = editor_client.patch(
+        reverse("api:server-detail", args=[server.pk]),
+        {"ownr": "Finance"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"ownr": ["Unknown field."]}
+    server.refresh_from_db()
+    assert server.owner == "Ops"
+
+
+def test_what_the_api_returns_can_be_sent_back_unchanged(editor_client):
+    server = ServerFactory(era=Era.ADVANCED)
+    url = reverse("api:server-detail", args=[server.pk])
+
+    response = editor_client.put(
+        url, editor_client.get(url).json(), content_type="application/json"
+    )
+
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["api:firewallrule-list", "api:server-list", "api:whatif"]
+)
+def test_json_nested_too_deep_to_read_is_a_400(editor_client, path):
+    response = editor_client.post(
+        reverse(path),
+        "[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
