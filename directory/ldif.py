@@ -2,11 +2,12 @@
 
 python-ldap's ``ldif`` parser does the RFC 2849 work: folded lines (exactly
 one leading space removed per continuation), folded comments, ``::`` base64
-values, ``dn::``, empty values, CRLF line ends. This module adds what an
-operator's file needs on top: UTF-16 files as ldifde writes them with
-``-u``, ``changetype: add`` dropped (ldifde writes it on every entry), other
-change records refused, ``attr:< URL`` values refused rather than fetched,
-and every error reported with its line number.
+values, ``dn::``, empty values, CRLF line ends. Lines are joined as bytes and
+decoded afterwards, so a fold inside a UTF-8 character does no harm. This
+module adds what an operator's file needs on top: UTF-16 files as ldifde
+writes them with ``-u``, ``changetype: add`` dropped (ldifde writes it on
+every entry), other change records refused, ``attr:< URL`` values refused
+rather than fetched, and every error reported with its line number.
 The entries come out as the LDAP reader's, so one pipeline serves both.
 """
 
@@ -44,11 +45,30 @@ class _Parser(ldif.LDIFParser):
         super().__init__(input_file)
         self._next_line_number = self.line_counter
 
+    def _readline(self):
+        # Lines stay bytes until they are unfolded: a writer may fold in the
+        # middle of a UTF-8 character (RFC 2849 only says it SHOULD NOT).
+        line = self._input_file.readline()
+        self.line_counter += 1
+        self.byte_counter += len(line)
+        if not line:
+            return None
+        if line.endswith(b"\r\n"):
+            return line[:-2]
+        return line.removesuffix(b"\n")
+
     def _unfold_lines(self):
         self.current_line = self._next_line_number
-        unfolded = super()._unfold_lines()
+        if self._last_line is None:
+            raise EOFError(f"end of file after {self.line_counter} lines")
+        parts = [self._last_line]
+        next_line = self._readline()
+        while next_line and next_line[:1] == b" ":
+            parts.append(next_line[1:])
+            next_line = self._readline()
+        self._last_line = next_line
         self._next_line_number = self.line_counter
-        return unfolded
+        return b"".join(parts).decode("utf-8")
 
     def _next_key_and_value(self):
         attr_type, attr_value = super()._next_key_and_value()
@@ -99,14 +119,16 @@ def parse_ldif(path_or_file):
     """Return the entries of an LDIF file; raise LdifError naming the line."""
     name, data = _read_bytes(path_or_file)
     try:
-        # The parser reads the first line as soon as it is made.
-        parser = _Parser(_as_utf8_stream(data))
+        stream = _as_utf8_stream(data)
     except UnicodeDecodeError as exc:
         raise LdifError(name, 1, "not UTF-8 (or UTF-16) text") from exc
+    parser = _Parser(stream)
     try:
         parser.parse_entry_records()
     except UnicodeDecodeError as exc:
-        raise LdifError(name, parser.line_counter + 1, "not UTF-8 text") from exc
+        raise LdifError(
+            name, parser.current_line, "not UTF-8 (or UTF-16) text"
+        ) from exc
     except binascii.Error as exc:
         raise LdifError(name, parser.current_line, f"bad base64 value ({exc})") from exc
     except ValueError as exc:

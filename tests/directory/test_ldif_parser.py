@@ -168,3 +168,23 @@ def test_offline_ranged_export_in_another_case_and_in_base64(cases_dir):
         f"CN=WS010{n},OU=Workstations,DC=corp,DC=example,DC=test".encode()
         for n in (7, 6, 5)
     ]
+
+
+def test_a_utf8_value_folded_inside_a_character_is_joined_before_decoding():
+    """RFC 2849 says writers SHOULD NOT fold inside a multi-byte character;
+    some do. FC-17's Tromsø member written as raw UTF-8 and folded between the
+    two bytes of "ø" is still that member."""
+    member = "CN=WS1702,OU=Tromsø,OU=Sites,DC=corp,DC=example,DC=test".encode()
+    cut = member.index("ø".encode()) + 1
+    data = (
+        b"dn: CN=G,DC=corp,DC=test\nobjectClass: group\nmember: "
+        + member[:cut]
+        + b"\n "
+        + member[cut:]
+        + b"\ncn: G\n"
+    )
+
+    (entry,) = parse_ldif(io.BytesIO(data))
+
+    assert entry.attrs["member"] == [member]
+    assert entry.attrs["cn"] == [b"G"]
