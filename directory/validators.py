@@ -4,6 +4,7 @@ The source form and the ``directory_source`` command share them, so a source
 saved either way passes the same checks.
 """
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -16,6 +17,8 @@ from directory.ldap.dn import InvalidDN
 from directory.ldap.dn import parse_dn as console_parse_dn
 
 LDAP_SCHEMES = ("ldap", "ldaps")
+# A DNS label; underscores appear in the names of some Windows hosts.
+HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Forms Active Directory accepts in a simple bind besides a DN.
 UPN_RE = re.compile(r"^[^@\s\\]+@[^@\s\\]+$")
@@ -51,6 +54,28 @@ def parse_server_url(url):
         raise ValidationError(
             "%(url)s names no server.", params={"url": url}, code="no_host"
         )
+    if parts.username is not None or parts.password is not None:
+        # The URL is shown on the source's page and in the logs, where a
+        # password must never be.
+        raise ValidationError(
+            "%(url)s holds a user name or password; put them in the bind DN and "
+            "bind password fields.",
+            params={"url": url},
+            code="url_credentials",
+        )
+    if not _is_host(parts.hostname):
+        raise ValidationError(
+            "%(url)s does not name a server: use a DNS name (letters, digits, "
+            "hyphens), an IPv4 address or an IPv6 address in brackets.",
+            params={"url": url},
+            code="invalid_host",
+        )
+    if port == 0:
+        raise ValidationError(
+            "%(url)s names port 0; give a port from 1 to 65535 or none.",
+            params={"url": url},
+            code="invalid_port",
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValidationError(
             "%(url)s must be only scheme, server and port; put the base DN in "
@@ -59,6 +84,17 @@ def parse_server_url(url):
             code="url_path",
         )
     return parts.scheme.lower(), parts.hostname, port
+
+
+def _is_host(hostname):
+    """Whether urlsplit's hostname is a DNS name or an IP address."""
+    try:
+        ipaddress.ip_address(hostname)
+        return True
+    except ValueError:
+        pass
+    labels = hostname.removesuffix(".").split(".")
+    return len(hostname) <= 253 and all(HOST_LABEL_RE.match(label) for label in labels)
 
 
 def validate_dn(value):
