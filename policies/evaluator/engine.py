@@ -182,6 +182,11 @@ def _warnings(ctx):
                 f"{client.label} has no recorded operatingSystem; it is taken as able "
                 "to authenticate users (AuthIP)."
             )
+    if ctx.user is not None and not ctx.user.in_scope:
+        warnings.append(
+            f"{ctx.user.label} lies outside the source's sync scope; it is known "
+            "only because a group lists it."
+        )
     if not ctx.addresses:
         warnings.append(
             "The client's address is unknown; scopes other than * cannot admit it."

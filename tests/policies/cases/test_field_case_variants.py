@@ -746,3 +746,28 @@ def test_fc04_a_distribution_group_in_the_chain_confers_nothing(tmp_path):
             query("listing the distribution group", "WS0499", "deny", server="APP02"),
         ],
     )
+
+
+def test_fc10_a_user_outside_the_user_base_is_kept_and_named_in_a_warning(tmp_path):
+    """FC-10's out-of-scope member, on the user side: Helpdesk lists a
+    contractor outside the configured user base. Still a member, with the
+    same warning the machine gets."""
+    contractor = f"CN=Kim Contractor,OU=Contractors,{CORP}"
+    text = case_text("FC-21", "directory.ldif").replace(
+        f"member: CN=Jane Roe,OU=Staff,{CORP}",
+        f"member: CN=Jane Roe,OU=Staff,{CORP}\nmember: {contractor}",
+    )
+    ldif = write_ldif(
+        tmp_path / "corp.ldif", text, user(contractor, "Kim Contractor", "kcontr")
+    )
+    helpdesk = f"CN=Helpdesk,OU=Groups,{CORP}"
+    build_variant(
+        "FC-21",
+        [directory("corp", ldif, sync_scope={"users": f"OU=Staff,{CORP}"})],
+        [bypass_server("APP01", [BYPASS], user_groups=[helpdesk])],
+    )
+
+    item = query("contractor", "WS2101", "allow", user="CORP\\kcontr")
+    snapshot = check("FC-21", [item])
+    warnings = explain(snapshot, "FC-21", item).warnings
+    assert any("kcontr lies outside the source's sync scope" in w for w in warnings)
