@@ -62,9 +62,20 @@ class WhatCanReachSerializer(serializers.Serializer):
 def _bad_input(serializer):
     field, messages = next(iter(serializer.errors.items()))
     return Response(
-        {"field": field, "error": " ".join(str(m) for m in messages)},
+        {"field": field, "error": " ".join(_messages(messages))},
         status=status.HTTP_400_BAD_REQUEST,
     )
+
+
+def _messages(errors):
+    """Flatten DRF's errors; a list field's are keyed by the bad item's index."""
+    if isinstance(errors, dict):
+        return [
+            f"Item {index + 1}: {message}"
+            for index, item_errors in errors.items()
+            for message in _messages(item_errors)
+        ]
+    return [str(message) for message in errors]
 
 
 def query_error(error):

@@ -136,3 +136,25 @@ def test_what_can_reach_lists_port_ranges(rdp, viewer_client):
     }
     assert ("APP01", "TCP 443") in services
     assert not any(service.startswith("TCP 3389") for _, service in services)
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (["Accounting", None], "Item 2: This field may not be null."),
+        ([["Accounting"]], "Item 1: Not a valid string."),
+    ],
+)
+def test_a_bad_group_name_in_a_list_is_named_by_its_position(
+    rdp, viewer_client, groups, message
+):
+    data = {
+        "client": "WS2101",
+        "server": "APP01",
+        "service": "tcp/445",
+        "as_member": groups,
+    }
+
+    answer = post(viewer_client, URL, data).json()
+
+    assert answer == {"field": "as_member", "error": message}

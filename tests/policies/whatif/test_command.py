@@ -82,6 +82,10 @@ def test_indeterminate_exits_2(rdp, capsys):
         ),
         (["--client", "WS2101", "--user", "jro"], "user", "Unknown user 'jro'."),
         (["--ip", "10.1.1"], "ip", "'10.1.1' is not an IP address."),
+        (["--service", "tcp/" + "9" * 5000], "service", "is outside 1-65535"),
+        (["--service", "icmp/" + "9" * 5000], "service", "is not an ICMP type"),
+        (["--client", "WS2101)(objectClass=*"], "client", "Unknown machine"),
+        (["--client", "*"], "client", "Unknown machine '*'"),
         (
             ["--client", "WS2101", "--as-member", "No such group"],
             "as_member",
