@@ -315,6 +315,48 @@ def test_fc16_an_ou_named_with_filter_characters_is_synced_as_a_base(
     assert (edge.group.name, edge.state) == ("FW-Bypass-Lab", "resolved")
 
 
+def test_fc01_a_group_outside_the_group_base_is_read_in_ranges_too(
+    samba_env, samba_conn, samba_ou, samba_source
+):
+    """FC-01 inside FC-04: the large group is not found by the group search
+    but read on its own because the listed group nests it; its members still
+    come in ranges of three and must all arrive."""
+    firewall, sites = f"OU=Firewall,{samba_ou}", f"OU=Sites,{samba_ou}"
+    samba.add_ou(samba_conn, firewall)
+    samba.add_ou(samba_conn, sites)
+    members = []
+    for number in range(1, 8):
+        dn = f"CN=WS01{number:02},{samba_ou}"
+        add_computer(samba_env, dn, f"W{number}-{tag(samba_ou)}")
+        members.append(dn)
+    site, listed = f"CN=Site-Big,{sites}", f"CN=FW-Bypass-App01,{firewall}"
+    samba.add_entries(
+        samba_env,
+        [
+            (site, *samba.group_attrs(f"SB-{tag(samba_ou)}")),
+            (listed, *samba.group_attrs(f"FWB-{tag(samba_ou)}")),
+        ],
+        threads=1,
+    )
+    samba.add_members(samba_conn, site, members)
+    samba.add_members(samba_conn, listed, [site])
+    proxy = make_proxy(samba_env, max_val_range=3, max_page_size=3)
+    try:
+        source = samba_source(samba_ou, url=proxy.url, group_base=firewall)
+        run = run_sync(source)
+    finally:
+        proxy.stop()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert proxy.errors == []
+    nested = DirectoryObject.objects.get(source=source, name="Site-Big")
+    assert (nested.in_scope, nested.members_complete) == (False, True)
+    assert sorted(
+        Membership.objects.filter(group=nested).values_list("member__name", flat=True)
+    ) == [f"WS01{n:02}" for n in range(1, 8)]
+    assert proxy.ranged_answers >= 3
+
+
 class _TwoRangeKeys:
     """A connection answering each range read with two range keys, the last
     chunk first: the order that made ldap3's own loop stop early (FC-01)."""
