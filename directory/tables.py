@@ -87,6 +87,8 @@ class ObjectTableBase(tables.Table):
 
 
 class ComputerTable(ObjectTableBase):
+    dns_host_name = tables.Column(verbose_name="DNS host name")
+
     class Meta(ObjectTableBase.Meta):
         fields = (
             "name",
@@ -116,6 +118,7 @@ class UserTable(ObjectTableBase):
 
 class GroupTable(ObjectTableBase):
     enabled = None
+    is_security = tables.BooleanColumn(verbose_name="Security")
 
     class Meta(ObjectTableBase.Meta):
         fields = (

@@ -495,3 +495,16 @@ def test_lists_show_their_own_columns_not_every_stored_attribute(
     table = response.context["table"]
     assert [column.name for column in table.columns] == columns
     assert ">Sid<" not in body_of(response)
+
+
+def test_list_headings_spell_directory_terms_as_administrators_do(viewer_client):
+    ComputerFactory()
+    GroupFactory()
+
+    computers = body_of(viewer_client.get(reverse("directory:computer_list")))
+    groups = body_of(viewer_client.get(reverse("directory:group_list")))
+
+    assert ">DNS host name<" in computers
+    assert ">Security<" in groups
+    assert "Dns host" not in computers
+    assert "Is security" not in groups
