@@ -127,14 +127,24 @@ def parse_sid(text):
                 f"{_shown(text)}: an authority below 2^32 is written in decimal."
             )
     else:
-        authority = int(raw_authority)
-        if authority > 0xFFFFFFFF:
+        # Compared as text first: int() refuses thousands of digits, and a
+        # canonical number has no leading zeros.
+        too_long = len(raw_authority) > len(str(0xFFFFFFFF))
+        authority = None if too_long else int(raw_authority)
+        if too_long or authority > 0xFFFFFFFF:
             raise SddlError(
                 f"{_shown(text)}: an authority of 2^32 or more is written as 0x "
                 "and twelve hex digits."
             )
 
-    subs = tuple(int(part) for part in match["subs"].split("-")[1:])
+    parts = match["subs"].split("-")[1:]
+    for part in parts:
+        if len(part) > len(str(MAX_SUB_AUTHORITY)):
+            shown = part if len(part) <= 20 else part[:17] + "..."
+            raise SddlError(
+                f"{_shown(text)}: SID sub-authority {shown} is out of range."
+            )
+    subs = tuple(int(part) for part in parts)
     try:
         return Sid(authority, subs)
     except SddlError as error:

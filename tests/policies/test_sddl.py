@@ -86,6 +86,9 @@ def test_arbitrary_text_is_a_sid_only_in_canonical_form(text):
         "S-1-5-21-",
         "DA",
         "S-1-5-21-x",
+        "S-1-5-21-" + "9" * 5000,
+        "S-1-" + "9" * 5000 + "-21",
+        "S-1-5-21-99999999999",
     ],
 )
 def test_malformed_sid_is_refused(text):
