@@ -23,8 +23,7 @@ from directory.services import sync_run_execute
 from tests.directory import samba
 from tests.directory.conftest import make_proxy
 from tests.policies.cases.runner import build_policy
-from tests.policies.cases.test_field_case_variants import check
-from tests.policies.cases.variants import bypass_server, query
+from tests.policies.cases.variants import bypass_server, check, query
 
 pytestmark = [pytest.mark.samba, pytest.mark.django_db]
 

@@ -15,6 +15,7 @@ import yaml
 
 from directory.models import DirectoryObject, DirectorySource, SyncRun
 from directory.services import ldif_import
+from policies.evaluator import QueryError, build_query, evaluate, load_snapshot
 from policies.models import (
     BypassEntry,
     BypassRule,
@@ -204,3 +205,29 @@ def case_queries(case, scenario, queries=None):
 
 def all_case_names():
     return sorted(path.parent.name for path in CASES_DIR.glob("FC-*/scenario.yaml"))
+
+
+EXPECTED = {"allow": "allowed", "deny": "denied", "indeterminate": "indeterminate"}
+
+
+def answer(snapshot, query):
+    """Return (verdict or 'error', the evaluation or the error)."""
+    try:
+        built = build_query(snapshot, **query.inputs)
+    except QueryError as error:
+        return "error", error
+    evaluation = evaluate(snapshot, built)
+    return str(evaluation.verdict), evaluation
+
+
+def check_queries(queries):
+    snapshot = load_snapshot()
+    failures = []
+    for query in queries:
+        got, detail = answer(snapshot, query)
+        want = EXPECTED.get(query.expect, query.expect)
+        if got != want:
+            explanation = getattr(detail, "summary", str(detail))
+            failures.append(f"{query}: expected {want}, got {got} ({explanation})")
+    assert not failures, "\n".join(failures)
+    return snapshot

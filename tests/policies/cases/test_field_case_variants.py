@@ -5,13 +5,16 @@ in the other Windows era."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from policies.evaluator import build_query, evaluate
 from policies.evaluator.lookup import find_group
 from policies.models import BypassEntry, BypassRule, Era, FirewallRule, Policy
 from policies.scopes import ScopeError, parse_scope, scopes_equivalent
 from policies.services import save_bypass_entry
-from tests.policies.cases.runner import CASES_DIR, case_queries, read_scenario
-from tests.policies.cases.test_field_cases import check_queries
+from tests.policies.cases.runner import (
+    CASES_DIR,
+    case_queries,
+    check_queries,
+    read_scenario,
+)
 from tests.policies.cases.variants import (
     CORP,
     CORP_SID,
@@ -19,8 +22,10 @@ from tests.policies.cases.variants import (
     PARTNER_SID,
     build_variant,
     bypass_server,
+    check,
     computer,
     directory,
+    explain,
     group,
     query,
     user,
@@ -37,15 +42,6 @@ HELPDESK = f"CN=Helpdesk,{FIREWALL}"
 
 def case_text(case, name):
     return (CASES_DIR / case / name).read_text(encoding="utf-8")
-
-
-def check(case, scenario_queries):
-    return check_queries(case_queries(case, {}, scenario_queries))
-
-
-def explain(snapshot, case, item):
-    (built,) = case_queries(case, {}, [item])
-    return evaluate(snapshot, build_query(snapshot, **built.inputs))
 
 
 # K1 truncated reads ---------------------------------------------------------

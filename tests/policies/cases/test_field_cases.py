@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from directory.models import DirectoryObject, DirectorySource, SyncRun
 from directory.services import ldif_import
-from policies.evaluator import QueryError, build_query, evaluate, load_snapshot
+from policies.evaluator import build_query, evaluate, load_snapshot
 from policies.models import BypassEntry, BypassRule, Era, FirewallRule, Policy
 from policies.scopes import scopes_equivalent
 from policies.selectors import search_principals
@@ -15,36 +15,12 @@ from tests.policies.cases.runner import (
     CASES_DIR,
     build_policy,
     case_queries,
+    check_queries,
     import_directory,
     read_scenario,
 )
 
 pytestmark = pytest.mark.django_db
-
-EXPECTED = {"allow": "allowed", "deny": "denied", "indeterminate": "indeterminate"}
-
-
-def answer(snapshot, query):
-    """Return (verdict or 'error', the evaluation or the error)."""
-    try:
-        built = build_query(snapshot, **query.inputs)
-    except QueryError as error:
-        return "error", error
-    evaluation = evaluate(snapshot, built)
-    return str(evaluation.verdict), evaluation
-
-
-def check_queries(queries):
-    snapshot = load_snapshot()
-    failures = []
-    for query in queries:
-        got, detail = answer(snapshot, query)
-        want = EXPECTED.get(query.expect, query.expect)
-        if got != want:
-            explanation = getattr(detail, "summary", str(detail))
-            failures.append(f"{query}: expected {want}, got {got} ({explanation})")
-    assert not failures, "\n".join(failures)
-    return snapshot
 
 
 def build_case(case, *, skip_directories=()):

@@ -10,7 +10,13 @@ import base64
 import struct
 import uuid
 
-from tests.policies.cases.runner import build_policy, import_directory
+from policies.evaluator import build_query, evaluate
+from tests.policies.cases.runner import (
+    build_policy,
+    case_queries,
+    check_queries,
+    import_directory,
+)
 
 CORP = "DC=corp,DC=example,DC=test"
 CORP_SID = "S-1-5-21-3623811015-3361044348-30300820"
@@ -140,3 +146,14 @@ def build_variant(case, directories, servers):
     scenario = {"policy": {"servers": servers}}
     build_policy(case, scenario)
     return scenario
+
+
+def check(case, scenario_queries):
+    """Check queries written as in scenario.yaml; return the snapshot."""
+    return check_queries(case_queries(case, {}, scenario_queries))
+
+
+def explain(snapshot, case, item):
+    """Return the evaluation of one query written as in scenario.yaml."""
+    (built,) = case_queries(case, {}, [item])
+    return evaluate(snapshot, build_query(snapshot, **built.inputs))
