@@ -29,7 +29,11 @@ from policies.models import (
     Server,
     ServerAddress,
 )
-from policies.validators import validate_plain_text, validate_sid
+from policies.validators import (
+    PREFIX_LENGTH_RE,
+    validate_plain_text,
+    validate_sid,
+)
 
 STATE_CHOICES = [("", "Not configured")] + list(FirewallState.choices)
 STATE_FIELDS = [f"state_{profile}" for profile in Profile.values]
@@ -368,7 +372,7 @@ def _parse_address_line(text):
         raise ValidationError(
             f"{address_text.strip()!r} is not an IP address."
         ) from None
-    if not slash or not prefix_text.strip().isdigit():
+    if not slash or not PREFIX_LENGTH_RE.fullmatch(prefix_text.strip()):
         raise ValidationError(
             f"{text!r} needs a prefix length, e.g. {address}/24 "
             "(it says what LocalSubnet covers)."

@@ -23,7 +23,11 @@ from policies.models import (
     Profile,
     Server,
 )
-from policies.validators import validate_plain_text, validate_sid
+from policies.validators import (
+    PREFIX_LENGTH_RE,
+    validate_plain_text,
+    validate_sid,
+)
 
 
 def api_errors(error, renames=None):
@@ -199,7 +203,7 @@ class ServerSerializer(ServiceSerializerMixin, serializers.ModelSerializer):
         pairs = []
         for value in values:
             address, slash, prefix = value.partition("/")
-            if not slash or not prefix.isdigit():
+            if not slash or not PREFIX_LENGTH_RE.fullmatch(prefix):
                 raise serializers.ValidationError(
                     f"{value!r} needs a prefix length, e.g. 10.20.1.10/24."
                 )

@@ -24,6 +24,10 @@ _PATH_START_RE = re.compile(
 )
 _PATH_FORBIDDEN = set('<>"|?*/')
 
+# A prefix length as written after the slash: ASCII digits, at most three
+# (/128); int() would also read other scripts' digits, and refuses thousands.
+PREFIX_LENGTH_RE = re.compile(r"[0-9]{1,3}")
+
 _SERVER_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9])?")
 _DNS_LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 

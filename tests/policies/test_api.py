@@ -293,3 +293,16 @@ def test_json_nested_too_deep_to_read_is_a_400(editor_client, path):
 
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("prefix", ["9" * 5000, "٢٤", "0" * 5000 + "24"])
+def test_an_address_prefix_that_is_not_a_short_number_is_refused(editor_client, prefix):
+    response = editor_client.post(
+        reverse("api:server-list"),
+        {"name": "APP01", "addresses": [f"10.20.1.10/{prefix}"]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "needs a prefix length" in response.json()["addresses"][0]
+    assert not Server.objects.exists()

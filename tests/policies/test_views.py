@@ -62,7 +62,14 @@ def test_editor_creates_a_server_with_addresses_and_local_state(editor_client):
 
 @pytest.mark.parametrize(
     "addresses",
-    ["10.20.1.10/33", "10.20.1.300/24", "10.20.1.10", "10.20.1.10/24\n10.20.1.10/24"],
+    [
+        "10.20.1.10/33",
+        "10.20.1.300/24",
+        "10.20.1.10",
+        "10.20.1.10/24\n10.20.1.10/24",
+        "10.20.1.10/" + "9" * 5000,
+        "10.20.1.10/٢٤",
+    ],
 )
 def test_bad_address_shows_on_the_field_and_saves_nothing(editor_client, addresses):
     response = editor_client.post(
