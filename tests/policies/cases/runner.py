@@ -1,4 +1,5 @@
-"""Build a field case (tests/cases/FC-nn) in the database and list its queries.
+"""Build a field case (tests/cases/FC-nn) in the database, list its queries
+and check the verdicts they get.
 
 The directory comes from the case's LDIF files, one source per directory
 connection; the policy from scenario.yaml becomes a Server with its
