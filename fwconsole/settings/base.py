@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "fwconsole.pagination.PageSizeMiddleware",
     # django-auditlog's middleware with the client address axes also uses.
     "fwconsole.auth.middleware.AuditMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes docs).

@@ -1,0 +1,42 @@
+"""Bounds on the page size a list may be asked for in its query string.
+
+django-tables2 reads ``per_page`` (or ``<prefix>-per_page``) from the query
+string into the table's paginator as is: ``?per_page=-1`` makes its page
+count negative and raises EmptyPage while it tries to recover, a 500
+(jieter/django-tables2#913); ``?per_page=100000000`` renders every row of a
+directory of 50,000 machines in one page. No page of the console links a page
+size, so a value outside the bounds is dropped and the table's own applies.
+"""
+
+MAX_PAGE_SIZE = 500
+PAGE_SIZE_PARAMETER = "per_page"
+
+
+def _acceptable(value):
+    return (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= len(str(MAX_PAGE_SIZE))
+        and 1 <= int(value) <= MAX_PAGE_SIZE
+    )
+
+
+class PageSizeMiddleware:
+    """Drop page sizes outside 1..MAX_PAGE_SIZE from the query string."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        unacceptable = [
+            name
+            for name, values in request.GET.lists()
+            if name.endswith(PAGE_SIZE_PARAMETER)
+            and not all(_acceptable(value) for value in values)
+        ]
+        if unacceptable:
+            query = request.GET.copy()
+            for name in unacceptable:
+                del query[name]
+            request.GET = query
+        return self.get_response(request)
