@@ -68,10 +68,20 @@ class _Parser(ldif.LDIFParser):
             next_line = self._readline()
         self._last_line = next_line
         self._next_line_number = self.line_counter
-        return b"".join(parts).decode("utf-8")
+        line = b"".join(parts).decode("utf-8")
+        if "\x00" in line:
+            # RFC 2849 keeps NUL out of text values (and PostgreSQL out of its
+            # text columns); binary values are written in base64.
+            raise ValueError(
+                "a NUL character in a text line; a value that holds one is "
+                "written in base64 (attribute:: value)"
+            )
+        return line
 
     def _next_key_and_value(self):
         attr_type, attr_value = super()._next_key_and_value()
+        if attr_type == "dn":
+            self.record_line = self.current_line
         if attr_value is None and attr_type not in (None, "-"):
             # python-ldap leaves "attr:< URL" values unread (None) unless told
             # to fetch them; an import must never read files off the server.
@@ -82,6 +92,9 @@ class _Parser(ldif.LDIFParser):
         return attr_type, attr_value
 
     def handle(self, dn, entry):
+        if "\x00" in dn:
+            self.current_line = self.record_line
+            raise ValueError(f"the DN {dn!r} holds a NUL character")
         attrs = {}
         for name, values in entry.items():
             attrs.setdefault(name.lower(), []).extend(values)

@@ -74,6 +74,15 @@ def test_change_record_other_than_add_is_refused_with_its_line():
         (b"dn: CN=G,DC=corp,DC=test\nobjectGUID:: ***notbase64\n", 2, "base64"),
         (b"dn: CN=G,DC=corp,DC=test\ncn: \xff\xfe broken\n", 2, "not UTF-8"),
         (b"dn: CN=G,DC=corp,DC=test\ncn: G\n\ndn: no-equals-sign\ncn: x\n", 4, "dn"),
+        (b"dn: CN=G,DC=corp,DC=test\ncn: G\x00\n", 2, "NUL character"),
+        (b"dn: CN=G\x00,DC=corp,DC=test\ncn: G\n", 1, "NUL character"),
+        # CN=G<NUL>,DC=corp,DC=test in base64.
+        (
+            b"dn: CN=A,DC=corp,DC=test\ncn: A\n\ndn:: Q049RwAsREM9Y29ycCxEQz10ZXN0\n"
+            b"cn: G\n",
+            4,
+            "NUL",
+        ),
     ],
 )
 def test_malformed_file_names_the_line(data, line, problem):
