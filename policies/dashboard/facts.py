@@ -221,7 +221,8 @@ class DirectoryFacts:
             return set()
         if principal.kind == COMPUTER:
             return {principal.pk} & self.computers.keys()
-        if principal.kind != GROUP:
+        # A distribution group is in no Kerberos token: listed, it admits no one.
+        if principal.kind != GROUP or principal.pk in self.graph.distribution_group_ids:
             return set()
         return self.member_ids(principal.pk) & self.computers.keys()
 

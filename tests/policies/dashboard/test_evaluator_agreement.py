@@ -8,11 +8,13 @@ server S on P") allows.
 
 import pytest
 
+from directory.models import DirectoryObject
 from policies.dashboard.selectors import dashboard_data
 from policies.evaluator import Verdict, load_snapshot
 from policies.evaluator.reverse import who_can_reach
 from policies.ports import Service, parse_ports
 from tests.policies.dashboard.generate import TCP_PORTS, generate
+from tests.policies.evaluator.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +83,22 @@ def test_the_generated_data_reaches_through_every_path():
     assert by_name["S5-adv-block"].bypass_count == 0
     assert by_name["S6-xp-shielded"].exception_total == 0
     assert by_name["S6-xp-shielded"].conflict_count > 0
+
+
+def test_a_listed_distribution_group_admits_no_one_here_either():
+    w = World()
+    server = w.server()
+    gpo = w.policy(server)
+    ws1 = w.computer("WS1")
+    admins = w.group("Admins", ws1)
+    newsletter = w.group("Newsletter", w.computer("WS2"))
+    DirectoryObject.objects.filter(pk=newsletter.pk).update(is_security=False)
+    w.bypass(gpo, admins, newsletter)
+    w.ipsec(server, admins, newsletter, mode="require")
+
+    exposure = dashboard_data().exposures[0]
+    report = who_can_reach(load_snapshot(), server.pk, Service.tcp(445))
+
+    allowed = {row.account.pk for row in report.rows if row.verdict == Verdict.ALLOWED}
+    assert allowed == {ws1.pk}
+    assert set(exposure.bypass_ids) == allowed
