@@ -147,7 +147,8 @@ def search_principals(text, kinds):
     reaches an LDAP filter. Groups outside their source's group base are not
     offered: the sync reads them only because a chain of nested groups runs
     through them, and the group base is how an admin says which groups
-    policies may name.
+    policies may name. Distribution groups are not offered either: they are in
+    no Kerberos token, so a policy naming one would match no one.
     """
     text = (text or "").strip()
     if len(text) < SEARCH_MIN_LENGTH or "\x00" in text:
@@ -157,6 +158,7 @@ def search_principals(text, kinds):
         DirectoryObject.objects.filter(kind__in=kinds, deleted_at__isnull=True)
         .exclude(sid="")
         .exclude(kind=DirectoryObject.Kind.GROUP, in_scope=False)
+        .exclude(kind=DirectoryObject.Kind.GROUP, is_security=False)
         .filter(
             Q(name__icontains=text)
             | Q(sam_account_name__icontains=text)

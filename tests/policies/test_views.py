@@ -242,6 +242,19 @@ def test_principal_search_finds_groups_by_name_and_escapes_wildcards(viewer_clie
     assert wildcard.content.decode().count("data-principal-add") == 1
 
 
+def test_principal_search_leaves_out_distribution_groups(viewer_client):
+    PrincipalFactory(name="Bypass-Security")
+    PrincipalFactory(name="Bypass-Newsletter", is_security=False)
+
+    found = viewer_client.get(
+        reverse("policies:principal_search"),
+        {"q": "bypass", "kinds": "group", "field": "x"},
+    )
+
+    assert "Bypass-Security" in found.content.decode()
+    assert "Bypass-Newsletter" not in found.content.decode()
+
+
 def test_server_page_shows_effective_configuration_and_where_it_comes_from(
     viewer_client,
 ):
