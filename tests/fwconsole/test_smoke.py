@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +36,13 @@ def test_user_without_a_role_is_refused(client, make_user):
     response = client.get(reverse("dashboard:home"))
 
     assert response.status_code == 403
+
+
+def test_favicon_ico_leads_to_the_console_icon_for_everyone(client):
+    # Pages without an icon link (a run's plain-text log) make browsers ask
+    # for /favicon.ico; a 404 there is an error in every browser console.
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == static("fwconsole/favicon.svg")
+    assert finders.find("fwconsole/favicon.svg")
