@@ -10,7 +10,7 @@ Directory principals (machines, groups, users) are referenced by SID with the
 name they had when chosen, so a rename in the directory changes nothing here.
 """
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -72,6 +72,36 @@ class HistoryMixin:
         if linked:
             parents["server"] = linked
         return parents or None
+
+
+class NameClashOnNameMixin:
+    """Reports a clash of a name unique within its policy or server on the
+    name field, where the form and the API show it next to what to change.
+
+    Django puts a clash of a constraint over several fields among the errors
+    of no field.
+    """
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            clashes = [
+                item
+                for item in errors.get(NON_FIELD_ERRORS, [])
+                if getattr(item, "code", None) == "unique_together"
+                and "name" in (item.params or {}).get("unique_check", ())
+            ]
+            if not clashes:
+                raise
+            errors[NON_FIELD_ERRORS] = [
+                item for item in errors[NON_FIELD_ERRORS] if item not in clashes
+            ]
+            if not errors[NON_FIELD_ERRORS]:
+                del errors[NON_FIELD_ERRORS]
+            errors.setdefault("name", []).extend(clashes)
+            raise ValidationError(errors) from None
 
 
 def _policy_parents(policy_id):
@@ -294,7 +324,7 @@ class Policy(HistoryMixin, models.Model):
             raise ValidationError(errors)
 
 
-class FirewallRule(HistoryMixin, models.Model):
+class FirewallRule(NameClashOnNameMixin, HistoryMixin, models.Model):
     """A firewall exception (XP era) or rule (later era).
 
     A port, program, ICMP type or predefined group, with the remote addresses
@@ -444,7 +474,7 @@ class FirewallRule(HistoryMixin, models.Model):
                 )
 
 
-class BypassRule(HistoryMixin, models.Model):
+class BypassRule(NameClashOnNameMixin, HistoryMixin, models.Model):
     """Authenticated IPsec bypass: IPsec-authenticated traffic from listed
     machines skips the firewall.
 
@@ -752,7 +782,7 @@ class IPsecClient(PrincipalReference):
         return ("computer", "group")
 
 
-class AccessRequirement(HistoryMixin, models.Model):
+class AccessRequirement(NameClashOnNameMixin, HistoryMixin, models.Model):
     """Users must belong to given groups to use a server or one of its ports
     (the share, NTFS or database permission layer)."""
 

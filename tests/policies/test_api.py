@@ -306,3 +306,20 @@ def test_an_address_prefix_that_is_not_a_short_number_is_refused(editor_client, 
     assert response.status_code == 400
     assert "needs a prefix length" in response.json()["addresses"][0]
     assert not Server.objects.exists()
+
+
+def test_a_rule_name_taken_in_its_policy_is_refused_on_the_name_field(editor_client):
+    policy = ServerFactory(era=Era.ADVANCED).local_policy
+    rule = {"policy": policy.pk, "name": "E1", "protocol": "tcp", "ports": "3389"}
+    url = reverse("api:firewallrule-list")
+    editor_client.post(url, {**rule, "scope": "*"}, content_type="application/json")
+
+    response = editor_client.post(
+        url, {**rule, "scope": "LocalSubnet"}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "name": ["Firewall rule with this Policy and Name already exists."]
+    }
+    assert FirewallRule.objects.get().scope == "*"

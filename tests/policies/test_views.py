@@ -434,3 +434,17 @@ def test_xp_server_refuses_an_authorization_list_on_the_field(editor_client):
 
     assert field_errors(response, "authorized_users")
     assert not Server.objects.exists()
+
+
+def test_a_rule_name_taken_in_its_policy_is_refused_on_the_name_field(editor_client):
+    policy = ServerFactory(era=Era.ADVANCED).local_policy
+    RuleFactory(policy=policy, name="E3")
+
+    response = editor_client.post(
+        reverse("policies:firewallrule_create"), rule_form(policy, name="E3")
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in field_errors(response, "name")[0]
+    assert not response.context["form"].non_field_errors()
+    assert FirewallRule.objects.filter(policy=policy).count() == 1
