@@ -14,19 +14,35 @@ from auditlog.registry import auditlog
 _NOISE = ["created_at", "updated_at"]
 
 
+def _register(model, noise=(), **options):
+    """Register a model, leaving out its reverse relations.
+
+    auditlog records every field ``_meta.get_fields()`` lists, the reverse
+    side of foreign keys included (a policy's rules, a server's addresses);
+    those have no value of their own and would read "policies.FirewallRule.None".
+    Each part records its own changes under its own entry instead.
+    """
+    reverse_relations = [
+        field.name
+        for field in model._meta.get_fields()
+        if field.auto_created and not field.concrete
+    ]
+    auditlog.register(model, exclude_fields=[*noise, *reverse_relations], **options)
+
+
 def register_models():
     """Register the policy models with auditlog (called once from AppConfig)."""
     from policies import models
 
-    auditlog.register(models.Server, exclude_fields=_NOISE)
-    auditlog.register(models.ServerAddress)
-    auditlog.register(models.ListeningProgram)
-    auditlog.register(models.Policy, exclude_fields=_NOISE, m2m_fields={"servers"})
-    auditlog.register(models.FirewallRule)
-    auditlog.register(models.BypassRule)
-    auditlog.register(models.BypassEntry)
-    auditlog.register(models.AuthorizationEntry)
-    auditlog.register(models.IPsecPolicy, m2m_fields={"servers"})
-    auditlog.register(models.IPsecClient)
-    auditlog.register(models.AccessRequirement)
-    auditlog.register(models.AccessRequirementGroup)
+    _register(models.Server, _NOISE)
+    _register(models.ServerAddress)
+    _register(models.ListeningProgram)
+    _register(models.Policy, _NOISE, m2m_fields={"servers"})
+    _register(models.FirewallRule)
+    _register(models.BypassRule)
+    _register(models.BypassEntry)
+    _register(models.AuthorizationEntry)
+    _register(models.IPsecPolicy, m2m_fields={"servers"})
+    _register(models.IPsecClient)
+    _register(models.AccessRequirement)
+    _register(models.AccessRequirementGroup)

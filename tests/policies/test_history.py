@@ -49,6 +49,19 @@ def test_form_edit_records_who_and_before_and_after(editor_client, editor):
     assert entry.changes_dict["scope"] == ["*", "LocalSubnet"]
 
 
+def test_a_new_object_records_its_own_fields_not_its_reverse_relations():
+    # A reverse relation (a policy's rules, a server's addresses) has no value
+    # of its own; recorded, it showed as "policies.FirewallRule.None".
+    services.create_server(name="APP01", era=Era.ADVANCED)
+
+    created = LogEntry.objects.filter(action=LogEntry.Action.CREATE)
+
+    recorded = {field for entry in created for field in entry.changes_dict}
+    assert {"name", "era", "local_server"} <= recorded
+    assert not recorded & {"rules", "bypass_rules", "addresses", "access_requirements"}
+    assert not [entry for entry in created if ".None" in str(entry.changes)]
+
+
 def test_server_page_lists_changes_of_its_parts_even_deleted_ones(editor_client):
     editor_client.post(
         reverse("policies:server_create"),
