@@ -5,6 +5,14 @@ against the source's CA file unless the source says otherwise; referrals are
 not chased unless the source asks; every network wait has the source's
 timeout. The bind password comes from the source or from the environment
 variable it names, and never appears in a message or a log line.
+
+Two libraries, each where it does best. A sync reads through python-ldap
+(``open_connection``): libldap decodes the answers in C, which reads a large
+domain about twice as fast as ldap3's pure-Python decoder, and nearly as fast
+as ``ldapsearch``. The connection test stays on ldap3 (``make_connection``):
+it opens the socket, the TLS session and the bind as separate steps and looks
+at the TLS session itself, so it can say which step failed; libldap hides
+those steps behind one call. Both apply the same source settings.
 """
 
 import logging
@@ -14,10 +22,16 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import ldap
 import ldap3
 from ldap3.core import exceptions as ldap_exceptions
 
-from directory.ldap.errors import DirectoryConfigurationError, describe, ldap_error
+from directory.ldap.errors import (
+    DirectoryConfigurationError,
+    describe,
+    is_certificate_problem,
+    ldap_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +93,7 @@ def tls_settings(source):
 
 
 def make_connection(source, address):
-    """Return an unopened ldap3 connection to one server of the source."""
+    """Return an unopened ldap3 connection to one server, for the connection test."""
     server = ldap3.Server(
         address.host,
         port=address.port,
@@ -108,7 +122,7 @@ def make_connection(source, address):
 
 
 def open_connection(source):
-    """Return a bound connection to the first server of the source that answers.
+    """Return a bound python-ldap connection to the first server that answers.
 
     Servers that cannot be reached are skipped; a refused bind or an
     untrusted certificate stops at once, since another server of the same
@@ -116,14 +130,17 @@ def open_connection(source):
     """
     unreachable = []
     for address in server_addresses(source):
-        connection = make_connection(source, address)
+        connection = reader_connection(source, address)
         try:
-            connection.open()
             if not address.use_ssl and source.start_tls:
-                connection.start_tls()
-            connection.bind()
+                connection.start_tls_s()
+            if source.bind_dn:
+                connection.simple_bind_s(source.bind_dn, bind_password(source))
+            else:
+                connection.simple_bind_s("", "")
         except Exception as exc:
-            _close(connection)
+            _unbind(connection)
+            exc = _tls_failure(source, address, exc) or exc
             error = ldap_error(
                 f"connecting to {source.name} as {source.bind_dn or 'anonymous'}",
                 exc,
@@ -137,6 +154,69 @@ def open_connection(source):
         logger.info("source %s: bound to %s", source.name, address.url)
         return connection
     raise unreachable[-1]
+
+
+def reader_connection(source, address):
+    """Return an unbound python-ldap connection to one server of the source.
+
+    libldap connects at the first operation; every option that decides how
+    (TLS verification, timeouts, referrals) is set on this connection alone,
+    and the TLS settings take effect with the new context made last.
+    """
+    if source.ca_file and not os.path.isfile(source.ca_file):
+        raise DirectoryConfigurationError(
+            f"source {source.name}: CA file {source.ca_file} does not exist"
+        )
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    scheme = "ldaps" if address.use_ssl else "ldap"
+    connection = ldap.initialize(f"{scheme}://{host}:{address.port}")
+    connection.set_option(ldap.OPT_PROTOCOL_VERSION, ldap.VERSION3)
+    connection.set_option(ldap.OPT_REFERRALS, 1 if source.follow_referrals else 0)
+    connection.set_option(ldap.OPT_DEREF, ldap.DEREF_NEVER)
+    connection.set_option(ldap.OPT_NETWORK_TIMEOUT, source.timeout_seconds)
+    connection.set_option(ldap.OPT_TIMEOUT, source.timeout_seconds)
+    # Synchronous calls (bind, StartTLS) wait at most this long for an answer.
+    connection.timeout = source.timeout_seconds
+    connection.set_option(
+        ldap.OPT_X_TLS_REQUIRE_CERT,
+        ldap.OPT_X_TLS_DEMAND if source.verify_certificate else ldap.OPT_X_TLS_NEVER,
+    )
+    connection.set_option(ldap.OPT_X_TLS_PROTOCOL_MIN, ldap.OPT_X_TLS_PROTOCOL_TLS1_2)
+    if source.ca_file:
+        connection.set_option(ldap.OPT_X_TLS_CACERTFILE, source.ca_file)
+    connection.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+    return connection
+
+
+def _tls_failure(source, address, exc):
+    """Return the TLS error behind a failed libldap connection, if there is one.
+
+    libldap (GnuTLS) reports a refused certificate only as "Can't contact LDAP
+    server"; the same handshake through Python's ssl module says whether, and
+    why, the certificate was not trusted.
+    """
+    if not isinstance(exc, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
+        return None
+    if not (address.use_ssl or source.start_tls):
+        return None
+    connection = make_connection(source, address)
+    try:
+        connection.open()
+        if not address.use_ssl:
+            connection.start_tls()
+    except Exception as tls_exc:  # noqa: BLE001 - only a certificate problem counts
+        if is_certificate_problem(tls_exc):
+            return tls_exc
+    finally:
+        _close(connection)
+    return None
+
+
+def _unbind(connection):
+    try:
+        connection.unbind_s()
+    except Exception:  # noqa: S110 - a connection that failed may not close cleanly
+        pass
 
 
 def _close(connection):

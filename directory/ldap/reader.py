@@ -8,6 +8,10 @@ The reader asks again for ``member;range=<next>-*`` until the upper bound of
 the answer is ``*``, taking only the chunk that starts where it asked, so a
 server that returns two range keys cannot make it stop early or count twice
 (FC-01). Every failure goes through ``ldap_error`` with what was being read.
+
+The connection is python-ldap's (see ``directory.ldap.connection``): libldap
+decodes the answers in C and hands over the DN and the raw byte values.
+Every answer is waited for at most the source's timeout.
 """
 
 import logging
@@ -15,8 +19,8 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import ldap3
-from ldap3.core import exceptions as ldap_exceptions
+import ldap
+from ldap.controls import SimplePagedResultsControl
 
 from directory.ldap import values
 from directory.ldap.dn import dns_domain_of
@@ -26,18 +30,20 @@ from directory.ldap.schema import attributes_for, is_active_directory, searches_
 
 logger = logging.getLogger(__name__)
 
-PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+PAGED_RESULTS_OID = SimplePagedResultsControl.controlType
+_ANSWER_CONTROLS = {PAGED_RESULTS_OID: SimplePagedResultsControl}
 _RANGE_KEY = re.compile(r"^member;range=(\d+)-(\d+|\*)$")
 # A group of more than this many chunks is a server answering in circles.
 _MAX_RANGE_ROUNDS = 100_000
 
 
-def _entry(response):
-    attrs = {
-        name.lower(): list(raw or ())
-        for name, raw in response["raw_attributes"].items()
-    }
-    return Entry(dn=response["dn"], attrs=attrs)
+def _entries(results):
+    """Entries of a search answer; search references (no DN) are left out."""
+    return [
+        Entry(dn=dn, attrs={name.lower(): raw for name, raw in attrs.items()})
+        for dn, attrs in results
+        if dn is not None
+    ]
 
 
 def _range_chunks(entry):
@@ -107,33 +113,53 @@ class LdapEntrySource:
             except Exception:  # noqa: BLE001, S110 - the answer is already read
                 pass
 
+    def _answer(self, base_dn, scope, search_filter, attributes, controls=None):
+        """Run one search; return its entries and the answer's controls."""
+        connection = self.connection
+        message_id = connection.search_ext(
+            base_dn, scope, search_filter, attributes, serverctrls=controls
+        )
+        try:
+            _, results, _, answer_controls = connection.result3(
+                message_id,
+                all=1,
+                timeout=self.source.timeout_seconds,
+                resp_ctrl_classes=_ANSWER_CONTROLS,
+            )
+        except ldap.TIMEOUT:
+            try:
+                connection.abandon(message_id)
+            except ldap.LDAPError:  # noqa: S110 - the timeout is what is reported
+                pass
+            raise
+        return _entries(results), answer_controls
+
     def paged_search(self, base_dn, search_filter, *, what="entries"):
         """Return every entry a subtree search finds, page by page."""
         action = f"reading {what} under {base_dn} from {self.source.name}"
-        connection = self.connection
         entries = []
-        cookie = None
+        paging = SimplePagedResultsControl(False, size=self.source.page_size, cookie="")
         pages = 0
         try:
             while True:
-                connection.search(
+                page, answer_controls = self._answer(
                     base_dn,
+                    ldap.SCOPE_SUBTREE,
                     search_filter,
-                    search_scope=ldap3.SUBTREE,
-                    dereference_aliases=ldap3.DEREF_NEVER,
-                    attributes=self.attributes,
-                    paged_size=self.source.page_size,
-                    paged_cookie=cookie,
+                    self.attributes,
+                    [paging],
                 )
                 pages += 1
-                for response in connection.response:
-                    if response["type"] == "searchResEntry":
-                        entries.append(_entry(response))
-                controls = connection.result.get("controls") or {}
-                cookie = (
-                    controls.get(PAGED_RESULTS_OID, {}).get("value", {}).get("cookie")
+                entries.extend(page)
+                paging.cookie = next(
+                    (
+                        control.cookie
+                        for control in answer_controls
+                        if control.controlType == PAGED_RESULTS_OID
+                    ),
+                    b"",
                 )
-                if not cookie:
+                if not paging.cookie:
                     break
         except DirectoryError:
             raise
@@ -176,18 +202,11 @@ class LdapEntrySource:
         requested = f"member;range={low}-*"
         action = f"reading {requested} of {dn} from {self.source.name}"
         try:
-            self.connection.search(
-                dn,
-                "(objectClass=*)",
-                search_scope=ldap3.BASE,
-                dereference_aliases=ldap3.DEREF_NEVER,
-                attributes=[requested],
+            entries, _ = self._answer(
+                dn, ldap.SCOPE_BASE, "(objectClass=*)", [requested]
             )
         except Exception as exc:
             raise ldap_error(action, exc) from exc
-        entries = [
-            _entry(r) for r in self.connection.response if r["type"] == "searchResEntry"
-        ]
         if len(entries) != 1:
             raise DirectoryError(
                 f"{action}: the group is gone ({len(entries)} entries)"
@@ -216,28 +235,18 @@ class LdapEntrySource:
         """Return the entry at ``dn`` or None when there is no such object."""
         action = f"reading {dn} from {self.source.name}"
         try:
-            self.connection.search(
-                dn,
-                "(objectClass=*)",
-                search_scope=ldap3.BASE,
-                dereference_aliases=ldap3.DEREF_NEVER,
-                attributes=self.attributes,
+            entries, _ = self._answer(
+                dn, ldap.SCOPE_BASE, "(objectClass=*)", self.attributes
             )
-        except (
-            ldap_exceptions.LDAPNoSuchObjectResult,
-            ldap_exceptions.LDAPReferralResult,
-        ):
-            return None
-        except ldap_exceptions.LDAPInvalidDnSyntaxResult:
+        except (ldap.NO_SUCH_OBJECT, ldap.REFERRAL, ldap.INVALID_DN_SYNTAX):
             return None
         except Exception as exc:
             raise ldap_error(action, exc) from exc
-        for response in self.connection.response:
-            if response["type"] == "searchResEntry":
-                entry = _entry(response)
-                self.complete_ranges(entry)
-                return entry
-        return None
+        if not entries:
+            return None
+        entry = entries[0]
+        self.complete_ranges(entry)
+        return entry
 
     def domain_info(self):
         """Return (domain SID, DNS domain, NetBIOS name) of an AD source."""
@@ -246,34 +255,28 @@ class LdapEntrySource:
             return "", dns_domain_of(base_dn), ""
         action = f"reading the domain of {self.source.name}"
         try:
-            self.connection.search(
+            root = self._only_entry(
+                "the root DSE",
                 "",
-                "(objectClass=*)",
-                search_scope=ldap3.BASE,
-                attributes=["defaultNamingContext", "configurationNamingContext"],
+                ldap.SCOPE_BASE,
+                ["defaultNamingContext", "configurationNamingContext"],
             )
-            root = self._only_entry("the root DSE")
             naming_context = root.text("defaultnamingcontext") or base_dn
             configuration = root.text("configurationnamingcontext")
-            self.connection.search(
-                naming_context,
-                "(objectClass=*)",
-                search_scope=ldap3.BASE,
-                attributes=["objectSid"],
+            domain = self._only_entry(
+                naming_context, naming_context, ldap.SCOPE_BASE, ["objectSid"]
             )
-            domain = self._only_entry(naming_context)
             raw_sid = domain.first("objectsid")
             netbios = ""
             if configuration:
-                self.connection.search(
+                partitions, _ = self._answer(
                     f"CN=Partitions,{configuration}",
+                    ldap.SCOPE_ONELEVEL,
                     f"(&(objectClass=crossRef)(nCName={values.escape_filter_text(naming_context)}))",
-                    search_scope=ldap3.LEVEL,
-                    attributes=["nETBIOSName"],
+                    ["nETBIOSName"],
                 )
-                for response in self.connection.response:
-                    if response["type"] == "searchResEntry":
-                        netbios = _entry(response).text("netbiosname")
+                for entry in partitions:
+                    netbios = entry.text("netbiosname")
         except Exception as exc:
             raise ldap_error(action, exc) from exc
         return (
@@ -282,11 +285,11 @@ class LdapEntrySource:
             netbios,
         )
 
-    def _only_entry(self, what):
-        for response in self.connection.response:
-            if response["type"] == "searchResEntry":
-                return _entry(response)
-        raise DirectoryError(f"the server returned no entry for {what}")
+    def _only_entry(self, what, base_dn, scope, attributes):
+        entries, _ = self._answer(base_dn, scope, "(objectClass=*)", attributes)
+        if not entries:
+            raise DirectoryError(f"the server returned no entry for {what}")
+        return entries[0]
 
     def find_accounts(self, sam_account_name):
         """Return the DNs of accounts whose sAMAccountName is exactly the value."""

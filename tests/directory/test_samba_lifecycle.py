@@ -3,6 +3,7 @@ deletions and disabling between two syncs, failures half-way (FC-14), a
 group read in ranges of three (FC-01), escaped filters (FC-11, FC-16), the
 connection test and StartTLS."""
 
+import ldap
 import ldap3
 import pytest
 
@@ -363,23 +364,27 @@ class _TwoRangeKeys:
     def __init__(self, values, chunk):
         self.values = values
         self.chunk = chunk
-        self.response = []
+        self.answers = {}
 
-    def search(self, dn, search_filter, search_scope, dereference_aliases, attributes):
+    def search_ext(self, dn, scope, search_filter, attributes, serverctrls=None):
         low = int(attributes[0].split("=")[1].split("-")[0])
         high = min(low + self.chunk, len(self.values)) - 1
         label = "*" if high == len(self.values) - 1 else str(high)
         tail = f"member;range={len(self.values) - 1}-*"
-        self.response = [
-            {
-                "type": "searchResEntry",
-                "dn": dn,
-                "raw_attributes": {
+        message_id = len(self.answers) + 1
+        self.answers[message_id] = [
+            (
+                dn,
+                {
                     tail: [self.values[-1]],
                     f"member;range={low}-{label}": self.values[low : high + 1],
                 },
-            }
+            )
         ]
+        return message_id
+
+    def result3(self, message_id, all, timeout, resp_ctrl_classes):  # noqa: A002
+        return ldap.RES_SEARCH_RESULT, self.answers.pop(message_id), message_id, []
 
 
 def test_range_loop_takes_the_chunk_it_asked_for_when_two_keys_come_back(samba_source):
@@ -407,16 +412,13 @@ def test_filters_are_escaped_for_names_and_binary_guids(
         plain = reader.find_accounts("jroe")
         star = reader.find_accounts("*")
         injected = reader.find_accounts("*)(sAMAccountName=*")
-        connection.search(
-            samba_domain.dn["WS-OSL-01"],
-            "(objectClass=*)",
-            ldap3.BASE,
-            attributes=["objectGUID"],
+        [(_, attrs)] = connection.search_s(
+            samba_domain.dn["WS-OSL-01"], ldap.SCOPE_BASE, attrlist=["objectGUID"]
         )
-        guid = guid_text(connection.response[0]["raw_attributes"]["objectGUID"][0])
+        guid = guid_text(attrs["objectGUID"][0])
         by_guid = reader.find_by_guid(guid)
     finally:
-        connection.unbind()
+        connection.unbind_s()
 
     assert admin == [samba_domain.dn["jroe(adm)"]]
     assert plain == [samba_domain.dn["jroe"]]
