@@ -15,7 +15,9 @@ Every answer is waited for at most the source's timeout.
 """
 
 import logging
+import queue
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,6 +37,8 @@ _ANSWER_CONTROLS = {PAGED_RESULTS_OID: SimplePagedResultsControl}
 _RANGE_KEY = re.compile(r"^member;range=(\d+)-(\d+|\*)$")
 # A group of more than this many chunks is a server answering in circles.
 _MAX_RANGE_ROUNDS = 100_000
+# What a reading thread puts after its last page.
+_DONE = object()
 
 
 def _entries(results):
@@ -44,6 +48,21 @@ def _entries(results):
         for dn, attrs in results
         if dn is not None
     ]
+
+
+def _has_ranges(entry):
+    return any(name.startswith("member;range=") for name in entry.attrs)
+
+
+def _received(pages):
+    """Yield the pages a reading thread puts in ``pages`` until it is done."""
+    while True:
+        page = pages.get()
+        if page is _DONE:
+            return
+        if isinstance(page, BaseException):
+            raise page
+        yield page
 
 
 def _range_chunks(entry):
@@ -70,48 +89,73 @@ class LdapEntrySource:
         self.counts = {}
 
     def scoped_entries(self):
-        """Yield (kind, entry) for every object the source's searches find."""
+        """Yield (kind, entry) for every object the source's searches find.
+
+        Entries come search by search, in the order of the searches. With
+        ``connect`` the searches run side by side, each on a connection of
+        its own, and every page is handed over as it arrives: the caller
+        turns one page into records while the server prepares the next.
+        """
         searches = searches_for(self.source)
         started = time.monotonic()
         if self.connect is None:
-            results = (self._search(search) for search in searches)
+            streams = (self._search(search) for search in searches)
         else:
+            stop = threading.Event()
+            queues = [queue.SimpleQueue() for _ in searches]
             pool = ThreadPoolExecutor(max_workers=len(searches))
-            futures = [pool.submit(self._search_apart, search) for search in searches]
-            results = (future.result() for future in futures)
+            futures = [
+                pool.submit(self._search_apart, search, pages, stop)
+                for search, pages in zip(searches, queues, strict=True)
+            ]
+            streams = (_received(pages) for pages in queues)
         try:
-            for search, entries in zip(searches, results, strict=True):
-                self.counts[search.kind] = len(entries)
+            for search, pages in zip(searches, streams, strict=True):
+                count = 0
+                for page in pages:
+                    count += len(page)
+                    for entry in page:
+                        yield search.kind, entry
+                self.counts[search.kind] = count
                 logger.info(
                     "source %s: read %d %ss under %s (%.1f s since the start)",
                     self.source.name,
-                    len(entries),
+                    count,
                     search.kind,
                     search.base_dn,
                     time.monotonic() - started,
                 )
-                self.progress(search.kind, len(entries))
-                for entry in entries:
-                    yield search.kind, entry
+                self.progress(search.kind, count)
         finally:
             if self.connect is not None:
+                stop.set()
                 for future in futures:
                     future.cancel()
                 pool.shutdown(wait=True)
 
     def _search(self, search):
-        return self.paged_search(search.base_dn, search.filter, what=f"{search.kind}s")
+        return self.pages(search.base_dn, search.filter, what=f"{search.kind}s")
 
-    def _search_apart(self, search):
-        connection = self.connect()
+    def _search_apart(self, search, pages, stop):
+        """Read one search on a connection of its own, page by page into
+        ``pages``; then ``_DONE``, or the exception that stopped it."""
         try:
-            reader = LdapEntrySource(self.source, connection)
-            return reader._search(search)
-        finally:
+            connection = self.connect()
             try:
-                connection.unbind()
-            except Exception:  # noqa: BLE001, S110 - the answer is already read
-                pass
+                reader = LdapEntrySource(self.source, connection)
+                for page in reader._search(search):
+                    if stop.is_set():
+                        return
+                    pages.put(page)
+            finally:
+                try:
+                    connection.unbind_s()
+                except Exception:  # noqa: BLE001, S110 - the answer is already read
+                    pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            pages.put(exc)
+            return
+        pages.put(_DONE)
 
     def _answer(self, base_dn, scope, search_filter, attributes, controls=None):
         """Run one search; return its entries and the answer's controls."""
@@ -136,12 +180,26 @@ class LdapEntrySource:
 
     def paged_search(self, base_dn, search_filter, *, what="entries"):
         """Return every entry a subtree search finds, page by page."""
+        return [
+            entry
+            for page in self.pages(base_dn, search_filter, what=what)
+            for entry in page
+        ]
+
+    def pages(self, base_dn, search_filter, *, what="entries"):
+        """Yield the entries a subtree search finds, a page at a time.
+
+        Groups answered with ``member;range=`` chunks wait until the paged
+        search is over and come last, with their members complete: the
+        range reads then never come between two pages of the search.
+        """
         action = f"reading {what} under {base_dn} from {self.source.name}"
-        entries = []
         paging = SimplePagedResultsControl(False, size=self.source.page_size, cookie="")
-        pages = 0
-        try:
-            while True:
+        ranged = []
+        number = 0
+        while True:
+            number += 1
+            try:
                 page, answer_controls = self._answer(
                     base_dn,
                     ldap.SCOPE_SUBTREE,
@@ -149,25 +207,29 @@ class LdapEntrySource:
                     self.attributes,
                     [paging],
                 )
-                pages += 1
-                entries.extend(page)
-                paging.cookie = next(
-                    (
-                        control.cookie
-                        for control in answer_controls
-                        if control.controlType == PAGED_RESULTS_OID
-                    ),
-                    b"",
-                )
-                if not paging.cookie:
-                    break
-        except DirectoryError:
-            raise
-        except Exception as exc:
-            raise ldap_error(f"{action} (page {pages + 1})", exc) from exc
-        for entry in entries:
+            except DirectoryError:
+                raise
+            except Exception as exc:
+                raise ldap_error(f"{action} (page {number})", exc) from exc
+            whole = []
+            for entry in page:
+                (ranged if _has_ranges(entry) else whole).append(entry)
+            if whole:
+                yield whole
+            paging.cookie = next(
+                (
+                    control.cookie
+                    for control in answer_controls
+                    if control.controlType == PAGED_RESULTS_OID
+                ),
+                b"",
+            )
+            if not paging.cookie:
+                break
+        for entry in ranged:
             self.complete_ranges(entry)
-        return entries
+        if ranged:
+            yield ranged
 
     def complete_ranges(self, entry):
         """Replace ranged ``member;range=`` chunks by the full ``member`` list."""
