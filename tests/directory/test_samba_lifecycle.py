@@ -471,6 +471,23 @@ def test_untrusted_certificate_fails_the_run_without_retry(samba_domain, samba_s
     assert run.retryable is False
 
 
+def test_untrusted_certificate_after_start_tls_fails_the_run_without_retry(
+    samba_domain, samba_env, samba_source
+):
+    source = samba_source(
+        samba_domain.base,
+        url=samba_env["FWCONSOLE_SAMBA_LDAP_URL"],
+        start_tls=True,
+        ca_file="/etc/ssl/certs/ca-certificates.crt",
+    )
+
+    run = run_sync(source)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "certificate not trusted" in run.error.lower(), run.error
+    assert run.retryable is False
+
+
 def test_start_tls_on_plain_ldap_reads_the_directory(
     samba_domain, samba_env, samba_source
 ):
