@@ -1,1 +1,4 @@
-"""Reading directories over LDAP (ldap3): connections, the reader, decoding."""
+"""Reading directories over LDAP: connections, the reader, decoding.
+
+A sync reads through python-ldap; the connection test uses ldap3.
+"""
