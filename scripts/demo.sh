@@ -24,6 +24,35 @@ EOF
   exit 1
 fi
 
+# A database that does not answer is named with what to do, not a traceback;
+# on a fresh PostgreSQL server the database itself is the usual thing missing.
+if ! "$venv/python" - <<'EOF'; then
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fwconsole.settings")
+django.setup()
+from django.db import connection
+
+try:
+    connection.ensure_connection()
+except Exception as error:
+    print(f"The database does not answer: {error}".strip(), file=sys.stderr)
+    db = connection.settings_dict
+    if connection.vendor == "postgresql" and "does not exist" in str(error):
+        print(
+            "Create it once, then run the demo again: createdb"
+            f" -h {db['HOST'] or 'localhost'} -p {db['PORT'] or 5432}"
+            f" -U {db['USER'] or 'postgres'} {db['NAME']}",
+            file=sys.stderr,
+        )
+    sys.exit(1)
+EOF
+  exit 1
+fi
+
 # The demo never runs with DEBUG, so the web server serves collected files.
 "$venv/python" manage.py migrate --noinput
 "$venv/python" manage.py collectstatic --noinput --verbosity 0
