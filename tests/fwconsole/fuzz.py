@@ -51,11 +51,29 @@ SPECIALS = (
     "CN=x\\,OU=y",
 )
 
+# Numbers a careless or hostile user types where the console reads one: out
+# of range, negative, in another script's digits, and too long for int().
+NUMBERS = (
+    "-1",
+    "0",
+    "65536",
+    "4294967296",
+    "1e999",
+    "0x10",
+    "٨",
+    "9" * 5000,
+    "0" * 5000 + "1",
+)
+# What comes before a number in the fields that hold one.
+NUMBER_PREFIXES = ("", "10.0.0.0/", "10.20.1.10/", "S-1-5-21-", "tcp/", "icmp/", "1-")
+
 _plain = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 
 
 def hostile_text():
-    """Random strings with markup, quotes, NUL and control characters; some long."""
+    """Random strings with markup, quotes, NUL and control characters, some
+    long; and numbers out of range or too long to read, alone or after what
+    precedes a number in an address, SID, service or port range."""
     atom = st.sampled_from(ATOMS)
     special = st.sampled_from(SPECIALS)
     return st.one_of(
@@ -64,6 +82,11 @@ def hostile_text():
         st.builds(lambda a, b: b + a, atom, special),
         st.builds(lambda a, n: a * n, atom, st.integers(100, 3000)),
         st.builds(lambda a, b: a + b, atom, _plain),
+        st.builds(
+            lambda a, b: a + b,
+            st.sampled_from(NUMBER_PREFIXES),
+            st.sampled_from(NUMBERS),
+        ),
     )
 
 
