@@ -14,6 +14,7 @@ The entries come out as the LDAP reader's, so one pipeline serves both.
 import binascii
 import io
 import logging
+import re
 from pathlib import Path
 
 import ldif
@@ -23,6 +24,12 @@ from directory.ldap.entry import Entry
 from directory.ldap.schema import COMPUTER, GROUP, USER, classify
 
 logger = logging.getLogger(__name__)
+
+
+# Attributes the sync reads as numbers. A directory server's schema keeps
+# anything else out of them; a file edited by hand does not.
+INTEGER_ATTRIBUTES = ("useraccountcontrol", "primarygroupid", "grouptype")
+_INTEGER_RE = re.compile(rb"-?[0-9]{1,10}")
 
 
 class LdifError(ValueError):
@@ -105,7 +112,25 @@ class _Parser(ldif.LDIFParser):
                 f"changetype: {kind} in the record for {dn!r}: only directory "
                 "content (or changetype: add) can be imported"
             )
+        for name in INTEGER_ATTRIBUTES:
+            for value in attrs.get(name, ()):
+                if not _is_32_bit_integer(value):
+                    self.current_line = self.record_line
+                    raise ValueError(
+                        f"{name} of {dn!r} is {_shown(value)}, not a 32-bit integer"
+                    )
         self.entries.append(Entry(dn=dn, attrs=attrs))
+
+
+def _is_32_bit_integer(value):
+    # Signed (groupType of a security group is negative) or unsigned (flags).
+    text = value.strip()
+    return bool(_INTEGER_RE.fullmatch(text)) and -(2**31) <= int(text) < 2**32
+
+
+def _shown(value):
+    text = value.decode("utf-8", errors="replace")
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _as_utf8_stream(data):

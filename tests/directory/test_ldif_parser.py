@@ -75,6 +75,17 @@ def test_change_record_other_than_add_is_refused_with_its_line():
         (b"dn: CN=G,DC=corp,DC=test\ncn: \xff\xfe broken\n", 2, "not UTF-8"),
         (b"dn: CN=G,DC=corp,DC=test\ncn: G\n\ndn: no-equals-sign\ncn: x\n", 4, "dn"),
         (b"dn: CN=G,DC=corp,DC=test\ncn: G\x00\n", 2, "NUL character"),
+        (
+            b"dn: CN=A,DC=corp,DC=test\ncn: A\n\ndn: CN=G,DC=corp,DC=test\n"
+            b"cn: G\nprimaryGroupID: abc\n",
+            4,
+            "primarygroupid of 'CN=G,DC=corp,DC=test' is 'abc', not a 32-bit",
+        ),
+        (
+            b"dn: CN=G,DC=corp,DC=test\nuserAccountControl: " + b"9" * 5000 + b"\n",
+            1,
+            "not a 32-bit integer",
+        ),
         (b"dn: CN=G\x00,DC=corp,DC=test\ncn: G\n", 1, "NUL character"),
         # CN=G<NUL>,DC=corp,DC=test in base64.
         (
@@ -197,3 +208,14 @@ def test_a_utf8_value_folded_inside_a_character_is_joined_before_decoding():
 
     assert entry.attrs["member"] == [member]
     assert entry.attrs["cn"] == [b"G"]
+
+
+def test_signed_and_unsigned_32_bit_numbers_are_read():
+    data = (
+        b"dn: CN=G,DC=corp,DC=test\ngroupType: -2147483646\n"
+        b"userAccountControl: 4294967295\n"
+    )
+
+    [entry] = parse_ldif(io.BytesIO(data))
+
+    assert entry.integer("grouptype") == -2147483646
