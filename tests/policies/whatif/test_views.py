@@ -148,6 +148,8 @@ def test_what_can_reach_says_why_a_row_is_indeterminate(rdp, viewer_client):
     row = row[: row.index("</tr>")]
     assert "TCP 22" in row
     assert "needs the client&#x27;s address, which is unknown</td>" in row
+    # A range such as "TCP 1025-3388" stays on one line as a link.
+    assert '<td class="mono text-nowrap"><a href=' in row
     assert (
         'href="/what-if/?client=NOADDR01&amp;server=APP01&amp;service=tcp%2F22"' in row
     )
