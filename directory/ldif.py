@@ -49,6 +49,7 @@ class _Parser(ldif.LDIFParser):
         self.current_line = 1
         self.entries = []
         self.record_line = 1
+        self.record_lines = {}
         super().__init__(input_file)
         self._next_line_number = self.line_counter
 
@@ -119,6 +120,17 @@ class _Parser(ldif.LDIFParser):
                     raise ValueError(
                         f"{name} of {dn!r} is {_shown(value)}, not a 32-bit integer"
                     )
+        try:
+            key = dn_key(dn)
+        except InvalidDN:
+            key = None  # refused with the other malformed DNs once read
+        if key is not None and key in self.record_lines:
+            self.current_line = self.record_line
+            raise ValueError(
+                f"{dn!r} appears a second time (first at line "
+                f"{self.record_lines[key]}); an export lists each entry once"
+            )
+        self.record_lines[key] = self.record_line
         self.entries.append(Entry(dn=dn, attrs=attrs))
 
 

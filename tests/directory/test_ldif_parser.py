@@ -76,6 +76,11 @@ def test_change_record_other_than_add_is_refused_with_its_line():
         (b"dn: CN=G,DC=corp,DC=test\ncn: G\n\ndn: no-equals-sign\ncn: x\n", 4, "dn"),
         (b"dn: CN=G,DC=corp,DC=test\ncn: G\x00\n", 2, "NUL character"),
         (
+            b"dn: CN=G,DC=corp,DC=test\ncn: G\n\ndn: cn=g, dc=CORP,dc=test\ncn: G\n",
+            4,
+            "appears a second time (first at line 1)",
+        ),
+        (
             b"dn: CN=A,DC=corp,DC=test\ncn: A\n\ndn: CN=G,DC=corp,DC=test\n"
             b"cn: G\nprimaryGroupID: abc\n",
             4,
