@@ -195,6 +195,7 @@ CONTENT_SECURITY_POLICY = {
 # Internationalisation, static files.
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["fwconsole.formats"]
 TIME_ZONE = env.str("FWCONSOLE_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
