@@ -145,7 +145,8 @@ class SourceSyncView(SourceAdminMixin, SingleObjectMixin, FormView):
             run.status,
             allow_shrink,
         )
-        messages.info(self.request, f"Run #{run.pk} of {source} is {run.status}.")
+        # The run page shows the status live; the notice must not freeze it.
+        messages.info(self.request, f"Sync of {source} requested: run #{run.pk}.")
         return HttpResponseRedirect(run.get_absolute_url())
 
     def form_invalid(self, form):

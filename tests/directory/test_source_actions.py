@@ -25,6 +25,18 @@ def test_sync_now_queues_a_manual_run_and_opens_its_page(admin_client, admin_use
     assert run.allow_shrink is False
 
 
+def test_the_sync_now_notice_stays_true_once_the_run_is_over(admin_client):
+    source = DirectorySourceFactory(name="corp")
+    response = admin_client.post(reverse("directory:source_sync", args=[source.pk]))
+    run = SyncRun.objects.get(source=source)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED)
+
+    page = admin_client.get(response["Location"]).content.decode()
+
+    assert f"Sync of corp requested: run #{run.pk}." in page
+    assert "is queued" not in page
+
+
 def test_sync_now_can_allow_shrinking_for_this_run_only(admin_client):
     source = DirectorySourceFactory()
 
