@@ -72,9 +72,10 @@ KINDS = (
     FindingKind(
         "stale-members",
         "Disabled, deleted or inactive computers in bypass groups",
-        "Stale computers",
+        "Stale memberships",
         "Computer accounts still inside a group (or listed directly) on a bypass "
-        "list although they are disabled, deleted or long inactive.",
+        "list although they are disabled, deleted or long inactive; one row, and "
+        "one count, per computer and listed group.",
         ("Computer", "Problem", "Since", "Listed group", "Membership chain"),
     ),
     FindingKind(

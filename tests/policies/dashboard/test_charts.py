@@ -102,7 +102,7 @@ def test_findings_chart_counts_each_kind(viewer_client, scenario):
     assert data["findings"][0]["url"] == "/dashboard/findings/broad-groups/"
     assert [f["label"] for f in data["findings"]] == [
         "Broad groups",
-        "Stale computers",
+        "Stale memberships",
         "Unresolved SIDs",
         "Redundant exceptions",
         "Bypass, firewall off",
