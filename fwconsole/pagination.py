@@ -1,4 +1,4 @@
-"""Bounds on the page size a list may be asked for in its query string.
+"""Bounds on the page size a list or the API may be asked for.
 
 django-tables2 reads ``per_page`` (or ``<prefix>-per_page``) from the query
 string into the table's paginator as is: ``?per_page=-1`` makes its page
@@ -8,7 +8,10 @@ directory of 50,000 machines in one page. No page of the console links a page
 size, so a value outside the bounds is dropped and the table's own applies.
 """
 
+from rest_framework.pagination import LimitOffsetPagination
+
 MAX_PAGE_SIZE = 500
+MAX_API_LIMIT = 1000
 PAGE_SIZE_PARAMETER = "per_page"
 
 
@@ -40,3 +43,13 @@ class PageSizeMiddleware:
                 del query[name]
             request.GET = query
         return self.get_response(request)
+
+
+class ConsoleLimitOffsetPagination(LimitOffsetPagination):
+    """DRF's limit/offset pages, at most MAX_API_LIMIT objects a page.
+
+    Without a bound, ?limit=100000000 serialises a whole directory in one
+    answer; a larger limit gets MAX_API_LIMIT and the next link.
+    """
+
+    max_limit = MAX_API_LIMIT

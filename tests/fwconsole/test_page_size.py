@@ -58,3 +58,17 @@ def test_a_prefixed_page_size_of_a_detail_page_table_is_bounded(admin_client):
     )
 
     assert response.status_code == 200
+
+
+def test_the_api_answers_at_most_its_largest_page(viewer_client):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from fwconsole.pagination import MAX_API_LIMIT
+
+    response = viewer_client.get("/api/directory/computers/", {"limit": "100000000"})
+    paginator = response.renderer_context["view"].paginator
+    asked = Request(APIRequestFactory().get("/", {"limit": "100000000"}))
+
+    assert response.status_code == 200
+    assert paginator.get_limit(asked) == MAX_API_LIMIT == 1000
