@@ -170,8 +170,10 @@ class ChartView(RoleRequiredMixin, View):
 class ExposureChartView(ChartView):
     def chart(self, request):
         limit = request.GET.get("limit", "")
-        if limit and not limit.isdigit():
-            raise Http404("limit must be a number.")
+        # ASCII digits, few of them: int() also reads other scripts' digits
+        # and refuses thousands of them.
+        if limit and not (limit.isascii() and limit.isdigit() and len(limit) <= 4):
+            raise Http404("limit must be a number from 0 to 9999.")
         return charts.exposure_chart(
             dashboard_data(), int(limit) if limit else charts.EXPOSURE_CHART_SERVERS
         )

@@ -82,8 +82,9 @@ def test_exposure_chart_limit_keeps_the_most_exposed(viewer_client, scenario):
     assert data["total_servers"] == 6
 
 
-def test_a_bad_limit_is_refused(viewer_client, scenario):
-    response = viewer_client.get(reverse("dashboard:chart_exposure"), {"limit": "x"})
+@pytest.mark.parametrize("limit", ["x", "-1", "٨", "9" * 5000])
+def test_a_bad_limit_is_refused(viewer_client, scenario, limit):
+    response = viewer_client.get(reverse("dashboard:chart_exposure"), {"limit": limit})
 
     assert response.status_code == 404
 
