@@ -32,6 +32,7 @@ from policies.models import (
     Server,
     ServerAddress,
 )
+from policies.validators import PREFIX_LENGTH_RE
 
 # Model field name -> key in the file, where they differ.
 FIELD_KEYS = {
@@ -390,7 +391,7 @@ class Reader:
             )
             return None
         address_text, _, prefix_text = item.partition("/")
-        if not prefix_text.isdigit():
+        if not PREFIX_LENGTH_RE.fullmatch(prefix_text):
             self.problem(line, f"{what}: {item!r} has no numeric prefix length.")
             return None
         address = ServerAddress(address=address_text, prefix_length=int(prefix_text))

@@ -142,7 +142,7 @@ class GroupMembersView(ListingView):
 class MembershipChangeListView(ListingView):
     def get_listing(self, data):
         group = self.request.GET.get("group", "").strip()
-        if group and not group.isdigit():
+        if group and not (group.isascii() and group.isdigit() and len(group) <= 18):
             raise Http404("group must be a group's number.")
         return lists.changes_listing(data, int(group) if group else None)
 

@@ -346,7 +346,9 @@ def _firewall_rule(data):
         )
     if "icmp_type" in data:
         text = data.get("icmp_type", "").strip()
-        rule.icmp_type = int(text) if text.isdigit() else None
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 3):
+            raise ValueError(f"{text[:20]!r} is not an ICMP type (0-255).")
+        rule.icmp_type = int(text) if text else None
     rule.enabled = _checked(data, "enabled", rule.enabled)
     return rule
 

@@ -400,6 +400,12 @@ def test_a_yaml_bomb_is_refused_at_its_first_alias_without_being_expanded():
         ("format: fwconsole-policy/1\nservers: \x00\n", 2, "U+0000"),
         ("[" * 5000 + "]" * 5000, 1, "nested more than 50 levels"),
         ("", 1, "The file is empty"),
+        (
+            "format: fwconsole-policy/1\nservers:\n  - name: APP01\n"
+            "    addresses: [10.20.1.10/" + "9" * 5000 + "]\n",
+            4,
+            "has no numeric prefix length",
+        ),
         ("  \n\n", 1, "The file is empty"),
         ("servers:\n" + "  - name: S\n" * 200_000, 1, "a policy file is at most"),
     ],

@@ -308,3 +308,25 @@ def test_type_ahead_ignores_text_longer_than_any_name(rdp, viewer_client):
     )
     assert response.status_code == 200
     assert "<option" not in response.content.decode()
+
+
+@pytest.mark.parametrize("icmp_type", ["9" * 5000, "٨", "echo"])
+def test_impact_of_an_icmp_type_that_is_not_a_number_is_refused(
+    rdp, viewer_client, icmp_type
+):
+    policy = FirewallRule.objects.get(name="HTTPS").policy
+    response = viewer_client.post(
+        "/what-if/impact/",
+        {
+            "object": "firewall_rule",
+            "policy": policy.pk,
+            "name": "Ping",
+            "kind": "icmp",
+            "icmp_type": icmp_type,
+            "scope": "*",
+            "enabled": "on",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "is not an ICMP type (0-255)" in response.content.decode()
