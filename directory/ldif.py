@@ -22,14 +22,21 @@ import ldif
 from directory.ldap.dn import InvalidDN, dn_key, is_within, parse_dn
 from directory.ldap.entry import Entry
 from directory.ldap.schema import COMPUTER, GROUP, USER, classify
+from directory.ldap.values import sid_text
 
 logger = logging.getLogger(__name__)
 
 
 # Attributes the sync reads as numbers. A directory server's schema keeps
 # anything else out of them; a file edited by hand does not.
-INTEGER_ATTRIBUTES = ("useraccountcontrol", "primarygroupid", "grouptype")
-_INTEGER_RE = re.compile(rb"-?[0-9]{1,10}")
+# Signed (groupType of a security group is negative) or unsigned flags.
+INTEGER_ATTRIBUTES = {
+    "useraccountcontrol": 32,
+    "primarygroupid": 32,
+    "grouptype": 32,
+    "lastlogontimestamp": 64,
+}
+_INTEGER_RE = re.compile(rb"-?[0-9]{1,20}")
 
 
 class LdifError(ValueError):
@@ -113,13 +120,19 @@ class _Parser(ldif.LDIFParser):
                 f"changetype: {kind} in the record for {dn!r}: only directory "
                 "content (or changetype: add) can be imported"
             )
-        for name in INTEGER_ATTRIBUTES:
+        for name, bits in INTEGER_ATTRIBUTES.items():
             for value in attrs.get(name, ()):
-                if not _is_32_bit_integer(value):
+                if not _is_integer(value, bits):
                     self.current_line = self.record_line
                     raise ValueError(
-                        f"{name} of {dn!r} is {_shown(value)}, not a 32-bit integer"
+                        f"{name} of {dn!r} is {_shown(value)}, not a {bits}-bit integer"
                     )
+        for value in attrs.get("objectsid", ()):
+            try:
+                sid_text(value)
+            except ValueError as error:
+                self.current_line = self.record_line
+                raise ValueError(f"objectSid of {dn!r}: {error}") from None
         try:
             key = dn_key(dn)
         except InvalidDN:
@@ -134,10 +147,11 @@ class _Parser(ldif.LDIFParser):
         self.entries.append(Entry(dn=dn, attrs=attrs))
 
 
-def _is_32_bit_integer(value):
-    # Signed (groupType of a security group is negative) or unsigned (flags).
+def _is_integer(value, bits):
     text = value.strip()
-    return bool(_INTEGER_RE.fullmatch(text)) and -(2**31) <= int(text) < 2**32
+    return (
+        bool(_INTEGER_RE.fullmatch(text)) and -(2 ** (bits - 1)) <= int(text) < 2**bits
+    )
 
 
 def _shown(value):
@@ -178,6 +192,14 @@ def parse_ldif(path_or_file):
     except UnicodeDecodeError as exc:
         raise LdifError(
             name, parser.current_line, "not UTF-8 (or UTF-16) text"
+        ) from exc
+    except EOFError as exc:
+        # python-ldap reads past the end when the last record has a dn: line
+        # and nothing after it.
+        raise LdifError(
+            name,
+            parser.record_line,
+            "the file ends after a dn: line; an entry needs its attributes",
         ) from exc
     except binascii.Error as exc:
         raise LdifError(name, parser.current_line, f"bad base64 value ({exc})") from exc

@@ -91,6 +91,14 @@ def test_change_record_other_than_add_is_refused_with_its_line():
             1,
             "not a 32-bit integer",
         ),
+        (
+            b"dn: CN=G,DC=corp,DC=test\nlastLogonTimestamp: " + b"9" * 5000 + b"\n",
+            1,
+            "not a 64-bit integer",
+        ),
+        (b"dn: CN=G,DC=corp,DC=test\nobjectSid:: AAAA\n", 1, "objectSid of"),
+        (b"dn: CN=A,DC=corp,DC=test\ncn: A\n\ndn: CN=G,DC=corp,DC=test\n", 4, "ends"),
+        (b"dn:A=\x01", 1, "the file ends after a dn: line"),
         (b"dn: CN=G\x00,DC=corp,DC=test\ncn: G\n", 1, "NUL character"),
         # CN=G<NUL>,DC=corp,DC=test in base64.
         (
