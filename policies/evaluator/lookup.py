@@ -97,6 +97,10 @@ def find_machine(snapshot, text):
 
     if "\\" in text:
         domain, _, name = text.partition("\\")
+        if not domain.strip() or not name.strip():
+            raise NotFound(
+                f"Unknown machine '{text}': write DOMAIN\\NAME$ with both parts."
+            )
         sources = _sources_for_domain(snapshot, domain)
         if not sources:
             raise NotFound(f"Unknown machine '{text}': no source is domain {domain}.")
@@ -155,6 +159,10 @@ def find_user(snapshot, text):
         raise NotFound("No user given.")
     if "\\" in text:
         domain, _, name = text.partition("\\")
+        if not domain.strip() or not name.strip():
+            raise NotFound(
+                f"Unknown user '{text}': write DOMAIN\\user with both parts."
+            )
         sources = _sources_for_domain(snapshot, domain)
         if not sources:
             raise NotFound(f"Unknown user '{text}': no source is domain {domain}.")

@@ -86,6 +86,13 @@ def test_indeterminate_exits_2(rdp, capsys):
         (["--service", "icmp/" + "9" * 5000], "service", "is not an ICMP type"),
         (["--client", "WS2101)(objectClass=*"], "client", "Unknown machine"),
         (["--client", "*"], "client", "Unknown machine '*'"),
+        (["--client", "\\"], "client", "write DOMAIN\\NAME$ with both parts"),
+        (["--client", "CORP\\"], "client", "write DOMAIN\\NAME$ with both parts"),
+        (
+            ["--client", "WS2101", "--user", "\\jroe"],
+            "user",
+            "write DOMAIN\\user with both parts",
+        ),
         (
             ["--client", "WS2101", "--as-member", "No such group"],
             "as_member",
