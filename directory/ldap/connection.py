@@ -29,7 +29,6 @@ from ldap3.core import exceptions as ldap_exceptions
 from directory.ldap.errors import (
     DirectoryConfigurationError,
     describe,
-    is_certificate_problem,
     ldap_error,
 )
 
@@ -132,6 +131,8 @@ def open_connection(source):
     for address in server_addresses(source):
         connection = reader_connection(source, address)
         try:
+            if address.use_ssl or source.start_tls:
+                _check_tls(source, address)
             if not address.use_ssl and source.start_tls:
                 connection.start_tls_s()
             if source.bind_dn:
@@ -140,7 +141,6 @@ def open_connection(source):
                 connection.simple_bind_s("", "")
         except Exception as exc:
             _unbind(connection)
-            exc = _tls_failure(source, address, exc) or exc
             error = ldap_error(
                 f"connecting to {source.name} as {source.bind_dn or 'anonymous'}",
                 exc,
@@ -188,28 +188,23 @@ def reader_connection(source, address):
     return connection
 
 
-def _tls_failure(source, address, exc):
-    """Return the TLS error behind a failed libldap connection, if there is one.
+def _check_tls(source, address):
+    """Make the TLS handshake once through ldap3, within the source's timeout.
 
-    libldap (GnuTLS) reports a refused certificate only as "Can't contact LDAP
-    server"; the same handshake through Python's ssl module says whether, and
-    why, the certificate was not trusted.
+    libldap waits without limit for a TLS handshake that a server never
+    answers, and reports a refused certificate only as "Can't contact LDAP
+    server". Through ldap3 and Python's ssl module the same handshake has the
+    source's timeout and an error that says why; libldap connects only after
+    it succeeded. A server that completes this handshake and then hangs the
+    next one moments later is left to the sync task's time limit.
     """
-    if not isinstance(exc, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
-        return None
-    if not (address.use_ssl or source.start_tls):
-        return None
     connection = make_connection(source, address)
     try:
         connection.open()
         if not address.use_ssl:
             connection.start_tls()
-    except Exception as tls_exc:  # noqa: BLE001 - only a certificate problem counts
-        if is_certificate_problem(tls_exc):
-            return tls_exc
     finally:
         _close(connection)
-    return None
 
 
 def _unbind(connection):

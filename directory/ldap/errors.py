@@ -91,7 +91,7 @@ def describe(exc):
     if isinstance(exc, ldap.LDAPError):
         return _describe_libldap(exc)
     text = str(exc).strip() or type(exc).__name__
-    if is_certificate_problem(exc):
+    if _is_certificate_problem(exc):
         # ldap3 re-raises the SSL error as a class mixing in the original one,
         # without its attributes: fall back to the text.
         reason = getattr(exc, "verify_message", None)
@@ -120,14 +120,14 @@ def _describe_libldap(exc):
         text = f"{RESULT_CODES.get(code, desc or type(exc).__name__)} ({code})"
     else:
         text = desc or type(exc).__name__
-    if is_certificate_problem(exc):
+    if _is_certificate_problem(exc):
         return f"certificate not trusted ({info or desc}); check the source's CA file"
     if info:
         text += f": {info}"
     return text
 
 
-def is_certificate_problem(exc):
+def _is_certificate_problem(exc):
     # ldap3 re-raises socket errors as a class made of both its own error and
     # the original one, so an SSL failure is also an LDAPSocketOpenError.
     if isinstance(exc, ldap.LDAPError):
@@ -148,7 +148,7 @@ def ldap_error(action, exc, *, url=None):
     message = f"{action}{where} failed: {describe(exc)}"
     if isinstance(exc, DirectoryError):
         return exc
-    if is_certificate_problem(exc):
+    if _is_certificate_problem(exc):
         return DirectoryConfigurationError(message)
     if isinstance(exc, _TRANSIENT):
         return DirectoryUnavailable(message)

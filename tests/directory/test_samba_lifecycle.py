@@ -3,6 +3,10 @@ deletions and disabling between two syncs, failures half-way (FC-14), a
 group read in ranges of three (FC-01), escaped filters (FC-11, FC-16), the
 connection test and StartTLS."""
 
+import socket
+import threading
+import time
+
 import ldap
 import ldap3
 import pytest
@@ -486,6 +490,40 @@ def test_untrusted_certificate_after_start_tls_fails_the_run_without_retry(
     assert run.status == SyncRun.Status.FAILED
     assert "certificate not trusted" in run.error.lower(), run.error
     assert run.retryable is False
+
+
+def test_a_server_that_never_answers_is_passed_over_after_one_timeout(
+    samba_domain, samba_env, samba_source
+):
+    silent = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def hold_connections():
+        while True:
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold_connections, daemon=True).start()
+    port = silent.getsockname()[1]
+    source = samba_source(
+        samba_domain.base,
+        url=f"ldaps://127.0.0.1:{port}\n{samba_env['FWCONSOLE_SAMBA_URL']}",
+        timeout_seconds=2,
+    )
+    try:
+        started = time.monotonic()
+        connection = open_connection(source)
+        waited = time.monotonic() - started
+        connection.unbind_s()
+    finally:
+        silent.close()
+        for held_connection in held:
+            held_connection.close()
+
+    # The TLS handshake the silent server never answers costs one timeout.
+    assert 2 <= waited < 3.5, waited
 
 
 def test_start_tls_on_plain_ldap_reads_the_directory(
