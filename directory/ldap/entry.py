@@ -22,16 +22,19 @@ class Entry:
         value = self.first(name)
         if value is None:
             return default
-        return value.decode("utf-8", errors="replace")
+        return _readable(value)
 
     def texts(self, name):
-        return [
-            value.decode("utf-8", errors="replace")
-            for value in self.attrs.get(name, ())
-        ]
+        return [_readable(value) for value in self.attrs.get(name, ())]
 
     def integer(self, name):
         value = self.first(name)
         if value is None or not value.strip():
             return None
         return int(value)
+
+
+def _readable(value):
+    """Decode a text value; bytes that are not UTF-8, and NUL, which no database
+    text column holds, become U+FFFD rather than failing the whole run."""
+    return value.decode("utf-8", errors="replace").replace("\x00", "\ufffd")

@@ -1,12 +1,21 @@
 """Source actions on the sync services: sync now, test connection, LDIF upload."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from directory import services
 from directory.models import DirectoryObject, DirectorySource, SyncRun
 from tests.directory.factories import DirectorySourceFactory, SyncRunFactory
-from tests.directory.ldif_samples import BASE_DN, MALFORMED, nested_export
+from tests.directory.ldif_samples import (
+    BASE_DN,
+    MALFORMED,
+    b64,
+    computer,
+    nested_export,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +217,20 @@ def test_imported_directory_shows_on_the_group_page_with_chains(admin_client):
     body = response.content.decode()
     assert "CN=WS1099,OU=Gone" in body
     assert "Unresolved" in body
+
+
+def test_a_nul_inside_a_base64_text_value_is_stored_as_a_replacement_character():
+    # A directory can hold any bytes in a description; PostgreSQL text cannot
+    # hold NUL, so the value is kept readable instead of failing the whole run.
+    source = DirectorySourceFactory(kind=DirectorySource.Kind.LDIF, base_dn=BASE_DN)
+    description = "description:: " + b64(b"Lab\x00PC")
+    machine = computer("WS0999", 1299).replace(
+        "cn: WS0999\n", f"cn: WS0999\n{description}\n"
+    )
+    export = nested_export() + "\n" + machine
+
+    run = services.ldif_import(source=source, path_or_file=io.BytesIO(export.encode()))
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    stored = DirectoryObject.objects.get(source=source, name="WS0999")
+    assert stored.description == "Lab\ufffdPC"
