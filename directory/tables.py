@@ -8,7 +8,6 @@ its arguments.
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from directory.models import (
@@ -135,7 +134,9 @@ class GroupTable(ObjectTableBase):
     def render_members_complete(self, value):
         if value:
             return "yes"
-        return mark_safe('<span class="badge text-bg-warning">incomplete</span>')  # noqa: S308
+        return format_html(
+            '<span class="badge text-bg-warning">{}</span>', "incomplete"
+        )
 
 
 class SourceTable(tables.Table):

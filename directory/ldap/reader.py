@@ -331,10 +331,11 @@ class LdapEntrySource:
             raw_sid = domain.first("objectsid")
             netbios = ""
             if configuration:
+                naming_context_value = values.escape_filter_text(naming_context)
                 partitions, _ = self._answer(
                     f"CN=Partitions,{configuration}",
                     ldap.SCOPE_ONELEVEL,
-                    f"(&(objectClass=crossRef)(nCName={values.escape_filter_text(naming_context)}))",
+                    f"(&(objectClass=crossRef)(nCName={naming_context_value}))",
                     ["nETBIOSName"],
                 )
                 for entry in partitions:
