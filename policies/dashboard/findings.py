@@ -82,7 +82,8 @@ KINDS = (
         "unresolved-sids",
         "Listed SIDs that resolve to nothing",
         "Unresolved SIDs",
-        "Domain SIDs on policy lists that match no live account of any synced source.",
+        "Domain SIDs on policy lists that match no live account of any synced "
+        "source, or name a distribution group, which no Kerberos token carries.",
         ("SID", "Name when chosen", "Problem", "List", "Where"),
     ),
     FindingKind(
@@ -416,6 +417,8 @@ def find_unresolved_sids(context):
             problem = "No synced account has this SID"
         elif principal.deleted:
             problem = "The account was deleted"
+        elif principal.pk in facts.graph.distribution_group_ids:
+            problem = "A distribution group: no token carries it, so it matches no one"
         else:
             continue
         rows.append((reference.sid, reference.name, problem, list_label, where))

@@ -6,7 +6,9 @@ import io
 import pytest
 from django.urls import reverse
 
+from directory.models import DirectoryObject
 from tests.policies.dashboard.scenario import NOBODY_SID, NOBODY_USER_SID
+from tests.policies.evaluator.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +176,23 @@ def test_an_unknown_finding_is_not_found(viewer_client, scenario):
     response = viewer_client.get(reverse("dashboard:finding_list", args=["nope"]))
 
     assert response.status_code == 404
+
+
+def test_a_listed_distribution_group_is_a_sid_that_matches_no_one(viewer_client):
+    w = World()
+    server = w.server()
+    newsletter = w.group("Newsletter", w.computer("WS1"))
+    DirectoryObject.objects.filter(pk=newsletter.pk).update(is_security=False)
+    w.bypass(w.policy(server, "GPO"), newsletter)
+
+    _, rows = _csv(viewer_client, "unresolved-sids")
+
+    assert rows == [
+        [
+            newsletter.sid,
+            "Newsletter",
+            "A distribution group: no token carries it, so it matches no one",
+            "Bypass rule Bypass",
+            "GPO",
+        ]
+    ]
