@@ -10,18 +10,16 @@ size, so a value outside the bounds is dropped and the table's own applies.
 
 from rest_framework.pagination import LimitOffsetPagination
 
+from fwconsole.numbers import ascii_number
+
 MAX_PAGE_SIZE = 500
 MAX_API_LIMIT = 1000
 PAGE_SIZE_PARAMETER = "per_page"
 
 
 def _acceptable(value):
-    return (
-        value.isascii()
-        and value.isdigit()
-        and len(value) <= len(str(MAX_PAGE_SIZE))
-        and 1 <= int(value) <= MAX_PAGE_SIZE
-    )
+    size = ascii_number(value, len(str(MAX_PAGE_SIZE)))
+    return size is not None and 1 <= size <= MAX_PAGE_SIZE
 
 
 class PageSizeMiddleware:

@@ -14,6 +14,8 @@ next to the field.
 import re
 from dataclasses import dataclass
 
+from fwconsole.numbers import ascii_number
+
 PORT_MIN = 1
 PORT_MAX = 65535
 
@@ -65,24 +67,12 @@ def _parse_port_number(token, text):
             f"'{token}' in '{text}' is not a port number "
             f"(use digits, {PORT_MIN}-{PORT_MAX})."
         )
-    port = _small_number(token, len(str(PORT_MAX)))
+    port = ascii_number(token, len(str(PORT_MAX)))
     if port is None or not PORT_MIN <= port <= PORT_MAX:
         raise PortSpecError(
             f"Port {token} in '{text}' is outside {PORT_MIN}-{PORT_MAX}."
         )
     return port
-
-
-def _small_number(digits, max_digits):
-    """Read a string of ASCII digits, or None when it has too many digits.
-
-    Python refuses to read an integer of more than 4,300 digits, so a long
-    string of nines (or of leading zeros) must be refused before int() sees it.
-    """
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > max_digits:
-        return None
-    return int(significant)
 
 
 def _merge(ranges):
@@ -290,7 +280,7 @@ def _parse_icmp_type(token, text):
     lowered = token.lower()
     if lowered in ICMP_TYPE_NAMES:
         return ICMP_TYPE_NAMES[lowered]
-    icmp_type = _small_number(token, 3) if _DIGITS.fullmatch(token) else None
+    icmp_type = ascii_number(token, 3)
     if icmp_type is None or icmp_type > 255:
         names = ", ".join(sorted(set(ICMP_TYPE_NAMES) - {"echo", "timestamp"}))
         raise ServiceSpecError(

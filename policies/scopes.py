@@ -36,6 +36,7 @@ from functools import cached_property, lru_cache
 
 from netaddr import IPAddress, IPNetwork, IPRange, IPSet
 
+from fwconsole.numbers import ascii_number
 from policies.models import Era
 
 ANY_ADDRESS = "*"
@@ -121,10 +122,8 @@ def _parse_subnet(token, text, era):
     address = _parse_address(address_text, text, era)
     limit = 32 if address.version == 4 else 128
     if _PREFIX_RE.fullmatch(prefix_text):
-        # Measured as text first: int() refuses thousands of digits.
-        significant = prefix_text.lstrip("0") or "0"
-        prefix = int(significant) if len(significant) <= 3 else limit + 1
-        if prefix > limit:
+        prefix = ascii_number(prefix_text, 3)
+        if prefix is None or prefix > limit:
             raise ScopeError(
                 f"Prefix /{prefix_text} in '{text}' is longer than {limit} bits."
             )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from fwconsole.numbers import ascii_number
 from fwconsole.roles import Role, RoleRequiredMixin
 from policies.dashboard import charts, lists, services
 from policies.dashboard.export import csv_response
@@ -142,9 +143,10 @@ class GroupMembersView(ListingView):
 class MembershipChangeListView(ListingView):
     def get_listing(self, data):
         group = self.request.GET.get("group", "").strip()
-        if group and not (group.isascii() and group.isdigit() and len(group) <= 18):
+        group_id = ascii_number(group, 18)
+        if group and group_id is None:
             raise Http404("group must be a group's number.")
-        return lists.changes_listing(data, int(group) if group else None)
+        return lists.changes_listing(data, group_id)
 
 
 class FindingListView(ListingView):
@@ -170,12 +172,12 @@ class ChartView(RoleRequiredMixin, View):
 class ExposureChartView(ChartView):
     def chart(self, request):
         limit = request.GET.get("limit", "")
-        # ASCII digits, few of them: int() also reads other scripts' digits
-        # and refuses thousands of them.
-        if limit and not (limit.isascii() and limit.isdigit() and len(limit) <= 4):
+        servers = ascii_number(limit, 4)
+        if limit and servers is None:
             raise Http404("limit must be a number from 0 to 9999.")
         return charts.exposure_chart(
-            dashboard_data(), int(limit) if limit else charts.EXPOSURE_CHART_SERVERS
+            dashboard_data(),
+            charts.EXPOSURE_CHART_SERVERS if servers is None else servers,
         )
 
 

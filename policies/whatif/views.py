@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.views import View
 
 from directory.models import DirectoryObject
+from fwconsole.numbers import ascii_number
 from fwconsole.roles import Role, RoleRequiredMixin
 from policies.evaluator import QueryError
 from policies.evaluator.lookup import NotFound, find_group, find_machine, find_user
@@ -346,9 +347,10 @@ def _firewall_rule(data):
         )
     if "icmp_type" in data:
         text = data.get("icmp_type", "").strip()
-        if text and not (text.isascii() and text.isdigit() and len(text) <= 3):
+        icmp_type = ascii_number(text, 3)
+        if text and icmp_type is None:
             raise ValueError(f"{text[:20]!r} is not an ICMP type (0-255).")
-        rule.icmp_type = int(text) if text else None
+        rule.icmp_type = icmp_type
     rule.enabled = _checked(data, "enabled", rule.enabled)
     return rule
 
